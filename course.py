@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""One command for the whole course: set up, open the lessons, run the tests, run one lesson headless.
+
+    python3 course.py lab                    # set up (first time only) and open JupyterLab on the lessons
+    python3 course.py test                   # set up and run every test, every lesson in both languages (FAST mode)
+    python3 course.py run notebooks/en/01_autoencoder.ipynb [--fast]   # run one lesson headless
+    python3 course.py setup                  # only set up
+
+Setting up means: a virtual environment in .venv/, the pinned requirements and the vae_course
+package installed into it (again only when requirements.txt or pyproject.toml change), and
+Fashion-MNIST made available (Debian/Ubuntu: the dataset-fashion-mnist package; elsewhere Keras
+downloads it on first use). Uses only the Python standard library, so it runs before anything is installed.
+On Windows use ``py course.py lab``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".vae_course_installed"
+# The README's test command runs this; keep them the same.
+TEST_ARGS = ["-m", "pytest", "--nbval-lax", "--nbval-current-env", "tests", "notebooks"]
+MIN_PYTHON = (3, 10)
+
+
+def say(message: str) -> None:
+    print(f"[course] {message}", flush=True)
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def run(command, **kwargs) -> None:
+    say("$ " + " ".join(str(part) for part in command))
+    subprocess.run([str(part) for part in command], check=True, **kwargs)
+
+
+def as_root(command: list[str]) -> list[str]:
+    """Prefix ``sudo`` when not root (and sudo exists)."""
+    if hasattr(os, "geteuid") and os.geteuid() != 0 and shutil.which("sudo"):
+        return ["sudo", *command]
+    return command
+
+
+def apt_install(package: str) -> bool:
+    """Install a Debian/Ubuntu package; False when apt-get is not available or it fails."""
+    if not shutil.which("apt-get"):
+        return False
+    try:
+        run(as_root(["apt-get", "update", "-qq"]))
+        run(as_root(["apt-get", "install", "-y", "-qq", package]), env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        return True
+    except subprocess.CalledProcessError:
+        return False
+
+
+def create_venv() -> None:
+    if venv_python().exists():
+        return
+    say(f"creating the virtual environment {VENV}")
+    result = subprocess.run([sys.executable, "-m", "venv", str(VENV)], capture_output=True, text=True)
+    if result.returncode == 0:
+        return
+    shutil.rmtree(VENV, ignore_errors=True)
+    if "ensurepip" in (result.stdout + result.stderr):
+        package = f"python3.{sys.version_info.minor}-venv"
+        say(f"this Python has no venv/ensurepip module; installing the Debian package {package}")
+        if apt_install(package):
+            run([sys.executable, "-m", "venv", str(VENV)])
+            return
+        sys.exit(f"[course] could not create a virtual environment. Install {package} "
+                 f"(sudo apt-get install {package}) and run this command again.")
+    sys.exit(f"[course] 'python -m venv' failed:\n{result.stdout}{result.stderr}")
+
+
+def requirements_digest() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def install() -> None:
+    if STAMP.exists() and STAMP.read_text() == requirements_digest():
+        say("requirements already installed (delete .venv/ to start over)")
+        return
+    python = venv_python()
+    run([python, "-m", "pip", "install", "--upgrade", "pip"])
+    run([python, "-m", "pip", "install", "-r", ROOT / "requirements.txt", "-e", ROOT])
+    STAMP.write_text(requirements_digest())
+
+
+def ensure_data() -> None:
+    """Make Fashion-MNIST findable: the Debian package where apt-get exists, else Keras downloads it later."""
+    check = [venv_python(), "-c", "import sys; from vae_course import data; sys.exit(data.find_fashion_mnist() is None)"]
+    if subprocess.run([str(part) for part in check]).returncode == 0:
+        say("Fashion-MNIST found")
+        return
+    say("Fashion-MNIST not found locally")
+    if apt_install("dataset-fashion-mnist"):
+        say("installed Fashion-MNIST from Debian's dataset-fashion-mnist package")
+    else:
+        say("no Debian package available here: Keras will download Fashion-MNIST on first use (needs internet)")
+
+
+def setup() -> None:
+    if sys.version_info < MIN_PYTHON:
+        sys.exit(f"[course] Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer is needed; this is {sys.version.split()[0]}")
+    create_venv()
+    install()
+    ensure_data()
+
+
+def jupyter_lab(extra: list[str]) -> None:
+    setup()
+    args = [venv_python(), "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *extra]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        args.append("--allow-root")
+    run(args)
+
+
+def test(extra: list[str]) -> int:
+    setup()
+    env = {**os.environ, "VAE_COURSE_FAST": "1", "MPLBACKEND": "Agg"}
+    say("$ VAE_COURSE_FAST=1 python " + " ".join(TEST_ARGS + extra))
+    return subprocess.run([str(venv_python()), *TEST_ARGS, *extra], cwd=ROOT, env=env).returncode
+
+
+def run_lesson(extra: list[str]) -> int:
+    fast = "--fast" in extra
+    paths = [Path(arg).resolve() for arg in extra if arg != "--fast"]
+    if len(paths) != 1 or paths[0].suffix != ".ipynb" or not paths[0].is_file():
+        sys.exit("[course] usage: python3 course.py run notebooks/en/01_autoencoder.ipynb [--fast]")
+    setup()
+    out_dir = ROOT / "runs"
+    out_dir.mkdir(exist_ok=True)
+    env = {**os.environ, "VAE_COURSE_FAST": "1" if fast else "0"}
+    command = [venv_python(), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+               "--ExecutePreprocessor.timeout=-1", "--output-dir", out_dir,
+               "--output", f"{paths[0].parent.name}_{paths[0].name}", paths[0]]
+    say(f"executing {paths[0].name} ({'FAST' if fast else 'full'} mode); the executed copy goes to {out_dir}")
+    return subprocess.run([str(part) for part in command], cwd=paths[0].parent, env=env).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    command, extra = argv[0], argv[1:]
+    if command == "setup":
+        setup()
+        return 0
+    if command == "lab":
+        jupyter_lab(extra)
+        return 0
+    if command == "test":
+        return test(extra)
+    if command == "run":
+        return run_lesson(extra)
+    print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
