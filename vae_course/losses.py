@@ -76,11 +76,17 @@ def beta_from_weight(reconstruction_weight: float, n_pixels: int) -> float:
 
 def weighted_to_nats(weighted_reconstruction: float, reconstruction_weight: float, n_pixels: int) -> float:
     """Turn ``weight x mean BCE`` (the number Keras prints) into summed BCE per image, in nats."""
+    if reconstruction_weight <= 0 or n_pixels <= 0:
+        raise ValueError(
+            f"reconstruction_weight and n_pixels must be positive, got {reconstruction_weight} and {n_pixels}"
+        )
     return weighted_reconstruction / reconstruction_weight * n_pixels
 
 
 def nats_to_bits_per_dim(nats_per_image: float, n_dims: int) -> float:
     """Convert a per-image quantity in nats to bits per dimension (pixel): nats / (n_dims * ln 2)."""
+    if n_dims <= 0:
+        raise ValueError(f"n_dims must be positive (pixels x channels of one image), got {n_dims}")
     return nats_per_image / (n_dims * math.log(2.0))
 
 

@@ -1,0 +1,143 @@
+"""vae_course.config: FAST mode parsing, epochs/subset helpers, seeding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vae_course import config
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", "True", "yes", "YES", "on", "On", " 1 ", "\ttrue\n"])
+def test_fast_mode_true_values(monkeypatch, value):
+    monkeypatch.setenv(config.FAST_ENV_VAR, value)
+    assert config.fast_mode() is True
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", "FALSE", "no", "No", "off", "OFF", "  ", " 0 "])
+def test_fast_mode_false_values(monkeypatch, value):
+    monkeypatch.setenv(config.FAST_ENV_VAR, value)
+    assert config.fast_mode() is False
+
+
+def test_fast_mode_unset_is_false(monkeypatch):
+    monkeypatch.delenv(config.FAST_ENV_VAR, raising=False)
+    assert config.fast_mode() is False
+
+
+@pytest.mark.parametrize("value", ["2", "maybe", "fast", "y", "t", "-1", "1.0"])
+def test_fast_mode_invalid_value_names_the_variable(monkeypatch, value):
+    monkeypatch.setenv(config.FAST_ENV_VAR, value)
+    with pytest.raises(ValueError) as info:
+        config.fast_mode()
+    message = str(info.value)
+    assert "VAE_COURSE_FAST" in message
+    assert repr(value) in message  # says what was found
+    assert "VAE_COURSE_FAST=1" in message  # and what to do instead
+
+
+def test_fast_env_var_name():
+    assert config.FAST_ENV_VAR == "VAE_COURSE_FAST"
+
+
+@pytest.mark.parametrize(
+    ("full", "fast", "expected_full", "expected_fast"),
+    [(5, 1, 5, 1), (30, 2, 30, 2), (1, 3, 1, 1), (4, 4, 4, 4)],
+)
+def test_epochs_in_both_modes(monkeypatch, full, fast, expected_full, expected_fast):
+    monkeypatch.delenv(config.FAST_ENV_VAR, raising=False)
+    assert config.epochs(full, fast) == expected_full
+    monkeypatch.setenv(config.FAST_ENV_VAR, "1")
+    assert config.epochs(full, fast) == expected_fast
+
+
+def test_epochs_default_fast_is_one(monkeypatch):
+    monkeypatch.setenv(config.FAST_ENV_VAR, "1")
+    assert config.epochs(full=5) == 1
+    monkeypatch.setenv(config.FAST_ENV_VAR, "0")
+    assert config.epochs(full=5) == 5
+
+
+@pytest.mark.parametrize(
+    ("n", "fast", "expected_full", "expected_fast"),
+    [(60_000, 2_000, 60_000, 2_000), (500, 2_000, 500, 500), (10, 10, 10, 10), (7, 3, 7, 3)],
+)
+def test_subset_in_both_modes(monkeypatch, n, fast, expected_full, expected_fast):
+    monkeypatch.setenv(config.FAST_ENV_VAR, "off")
+    assert config.subset(n, fast) == expected_full
+    monkeypatch.setenv(config.FAST_ENV_VAR, "on")
+    assert config.subset(n, fast) == expected_fast
+
+
+def test_subset_default_fast_is_2000(monkeypatch):
+    monkeypatch.setenv(config.FAST_ENV_VAR, "yes")
+    assert config.subset(60_000) == 2_000
+    monkeypatch.delenv(config.FAST_ENV_VAR)
+    assert config.subset(60_000) == 60_000
+
+
+@pytest.mark.parametrize(("full", "fast"), [(0, 1), (5, 0), (-1, 1), (3, -2)])
+def test_epochs_invalid_arguments(monkeypatch, full, fast):
+    for mode in ("0", "1"):  # rejected in both modes, not only when the value would be used
+        monkeypatch.setenv(config.FAST_ENV_VAR, mode)
+        with pytest.raises(ValueError, match="at least 1"):
+            config.epochs(full, fast)
+
+
+@pytest.mark.parametrize(("n", "fast"), [(0, 10), (10, 0), (-5, 10)])
+def test_subset_invalid_arguments(monkeypatch, n, fast):
+    for mode in ("0", "1"):
+        monkeypatch.setenv(config.FAST_ENV_VAR, mode)
+        with pytest.raises(ValueError, match="at least 1"):
+            config.subset(n, fast)
+
+
+def test_invalid_fast_value_also_surfaces_through_helpers(monkeypatch):
+    monkeypatch.setenv(config.FAST_ENV_VAR, "quick")
+    with pytest.raises(ValueError, match="VAE_COURSE_FAST"):
+        config.epochs(5)
+    with pytest.raises(ValueError, match="VAE_COURSE_FAST"):
+        config.subset(100)
+
+
+def _draws():
+    import keras
+
+    return (
+        keras.ops.convert_to_numpy(keras.random.normal((4, 3))),
+        keras.ops.convert_to_numpy(keras.random.uniform((5,))),
+        np.random.normal(size=6),
+        np.random.randint(0, 1_000_000, size=4),
+    )
+
+
+def test_seed_everything_returns_the_seed():
+    assert config.seed_everything(7) == 7
+    assert config.seed_everything() == config.SEED == 42
+
+
+def test_seed_everything_same_seed_same_draws():
+    config.seed_everything(123)
+    first = _draws()
+    config.seed_everything(123)
+    second = _draws()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_seed_everything_different_seed_different_draws():
+    config.seed_everything(123)
+    first = _draws()
+    config.seed_everything(124)
+    second = _draws()
+    for a, b in zip(first, second):
+        assert not np.array_equal(a, b)
+
+
+def test_seed_everything_seeds_python_random():
+    import random
+
+    config.seed_everything(5)
+    first = [random.random() for _ in range(3)]
+    config.seed_everything(5)
+    assert [random.random() for _ in range(3)] == first
