@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from vae_course.latent import decode_grid
+from vae_course.latent import decode_grid, normal_quantile_grid, to_p_values
 
 CLASS_COLORMAP = "tab10"
 IMAGE_COLORMAP = "gray_r"
@@ -98,14 +98,28 @@ def latent_scatter(z, labels=None, class_names=None, ax=None, points=None, title
     return fig
 
 
-def manifold(decoder, x_values, y_values, z=None, labels=None, ax=None, title: str | None = None):
+def legend_outside(fig, ax_index: int = 0):
+    """Move the legend of ``fig.axes[ax_index]`` just right of the axes, so it hides no points. Returns ``fig``."""
+    ax = fig.axes[ax_index]
+    legend = ax.get_legend()
+    if legend is None:
+        raise ValueError(f"axes {ax_index} of this figure has no legend to move; draw it with class labels first")
+    legend.set_loc("upper left")
+    legend.set_bbox_to_anchor((1.01, 1.0), transform=ax.transAxes)
+    return fig
+
+
+def manifold(decoder, x_values, y_values, z=None, labels=None, ax=None, title: str | None = None,
+             decode_at=None, axis_names=("$z_1$", "$z_2$")):
     """Decode a grid over the latent plane and tile the images where their points lie.
 
     ``x_values``/``y_values``: grid coordinates (evenly spaced). Behind the tiles, the embeddings
     ``z`` (coloured by ``labels``) are drawn faintly when given, so you can see what each area decodes to.
+    ``decode_at``: optional ``(x_latent, y_latent)`` decoded instead of ``(x_values, y_values)`` when the
+    tiles are drawn in other coordinates than the latent ones (see ``manifold_p_values``).
     """
     x_values, y_values = np.asarray(x_values), np.asarray(y_values)
-    tiles = decode_grid(decoder, x_values, y_values)
+    tiles = decode_grid(decoder, *((x_values, y_values) if decode_at is None else decode_at))
     n_rows, n_cols, height, width = tiles.shape[:4]
     canvas = tiles[..., 0].transpose(0, 2, 1, 3).reshape(n_rows * height, n_cols * width)
     dx = (x_values[-1] - x_values[0]) / max(n_cols - 1, 1)
@@ -121,11 +135,26 @@ def manifold(decoder, x_values, y_values, z=None, labels=None, ax=None, title: s
         ax.scatter(z[:, 0], z[:, 1], s=2, c=colors, alpha=0.25, linewidths=0)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
-    ax.set_xlabel("$z_1$")
-    ax.set_ylabel("$z_2$")
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
     if title:
         ax.set_title(title)
     return fig
+
+
+def manifold_p_values(decoder, n: int = 15, low: float = 0.05, high: float = 0.95, z=None, labels=None,
+                      ax=None, title: str | None = None):
+    """The decoded grid in p-value coordinates ``p = Phi(z)`` (the N(0, 1) CDF), as the source book draws it.
+
+    Tiles sit at equal steps of probability, ``linspace(low, high, n)``, and show the decoding of
+    ``norm.ppf`` of those probabilities (``latent.normal_quantile_grid``), so the edges stay finite.
+    Embeddings ``z`` (N, 2), if given, are drawn behind after ``latent.to_p_values``.
+    """
+    p_values = np.linspace(low, high, n)
+    quantiles = normal_quantile_grid(n, low, high)
+    return manifold(decoder, p_values, p_values, None if z is None else to_p_values(z), labels, ax, title,
+                    decode_at=(quantiles, quantiles),
+                    axis_names=(r"$p_1 = \Phi(z_1)$", r"$p_2 = \Phi(z_2)$"))
 
 
 def loss_curves(history, keys=None, ax=None, title: str | None = None, ylabel: str = "loss"):
