@@ -75,3 +75,12 @@ def test_kl_explorer_updates_value_and_curve():
     assert explorer.label.get_text() == "KL(q || p) = 2.000 nats"
     assert explorer.live.image.value != before
     assert np.argmax(explorer.curve.get_ydata()) == np.argmin(np.abs(explorer.x - 2.0))
+
+
+def test_explorer_takes_one_range_per_slider(linear_decoder):
+    explorer = widgets.latent_explorer(linear_decoder[0], limits=[(-16.0, 4.0), (-5.0, 9.0)])
+    assert [(s.min, s.max) for s in explorer.sliders] == [(-16.0, 4.0), (-5.0, 9.0)]
+    scatter_ax = explorer.marker.axes
+    assert scatter_ax.get_xlim() == (-16.0, 4.0) and scatter_ax.get_ylim() == (-5.0, 9.0)
+    with pytest.raises(ValueError, match="low < high"):
+        widgets.latent_explorer(linear_decoder[0], limits=(3.0, -3.0))

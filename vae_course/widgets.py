@@ -73,23 +73,35 @@ class LiveFigure:
         return self.image.value
 
 
+def _per_axis_limits(limits) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``(low, high)`` for both axes, or ``((low1, high1), (low2, high2))``, as two float ranges."""
+    array = np.asarray(limits, dtype=np.float64)
+    if array.shape == (2,):
+        array = np.stack([array, array])
+    if array.shape != (2, 2) or np.any(array[:, 0] >= array[:, 1]):
+        raise ValueError(f"limits must be (low, high) or ((low1, high1), (low2, high2)) with low < high, got {limits}")
+    return (float(array[0, 0]), float(array[0, 1])), (float(array[1, 0]), float(array[1, 1]))
+
+
 class LatentExplorer:
     """Sliders (z1, z2) -> the decoded item, with the point marked on the latent scatter.
 
     ``explorer.widget`` is what to display; ``explorer.set_point(z)`` moves the sliders (and so the
-    picture) from code; ``explorer.last_image`` is the image shown now.
+    picture) from code; ``explorer.last_image`` is the image shown now. ``limits`` is one
+    ``(low, high)`` range for both sliders or one range per slider: ``((z1_low, z1_high), (z2_low, z2_high))``.
     """
 
     def __init__(self, decoder, z=None, labels=None, class_names=None, limits=(-3.0, 3.0), step=0.05,
                  start=(0.0, 0.0)):
         self.decoder = decoder
+        limits = _per_axis_limits(limits)
         self.live = LiveFigure()
         scatter_ax = self.live.figure.add_subplot(1, 2, 1)
         image_ax = self.live.figure.add_subplot(1, 2, 2)
         if z is not None:
             latent_scatter(z, labels, class_names, ax=scatter_ax, size=2, alpha=0.3)
-        scatter_ax.set_xlim(*limits)
-        scatter_ax.set_ylim(*limits)
+        scatter_ax.set_xlim(*limits[0])
+        scatter_ax.set_ylim(*limits[1])
         scatter_ax.set_title("latent space")
         image_ax.axis("off")
         self.last_image = decode_point(decoder, start)
@@ -102,9 +114,9 @@ class LatentExplorer:
         self.caption = self.live.animate(image_ax.set_title(""))
         self.live.figure.tight_layout()
         self.sliders = [
-            widgets.FloatSlider(value=value, min=limits[0], max=limits[1], step=step, description=name,
+            widgets.FloatSlider(value=value, min=low, max=high, step=step, description=name,
                                 continuous_update=True, readout_format=".2f")
-            for name, value in zip(("z1", "z2"), start)
+            for name, value, (low, high) in zip(("z1", "z2"), start, limits)
         ]
         for slider in self.sliders:
             slider.observe(self._on_change, names="value")
