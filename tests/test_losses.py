@@ -278,3 +278,16 @@ def test_kl_equals_expected_log_density_ratio():
 def test_nats_to_bits_per_dim_rejects_no_dimensions():
     with pytest.raises(ValueError, match="n_dims must be positive"):
         losses.nats_to_bits_per_dim(10.0, 0)
+
+
+def test_kl_divergence_per_dimension_adds_up_to_the_total():
+    rng = np.random.default_rng(3)
+    z_mean, z_log_var = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+    per_dimension = np.asarray(losses.kl_divergence_per_dimension(z_mean, z_log_var))
+    assert per_dimension.shape == (5, 4)
+    np.testing.assert_allclose(per_dimension.sum(axis=1), np.asarray(losses.kl_divergence(z_mean, z_log_var)),
+                               rtol=1e-12)
+    # one dimension against the textbook form with sigma instead of log variance
+    sigma = np.exp(0.5 * z_log_var[0, 0])
+    expected = np.log(1 / sigma) + (sigma**2 + z_mean[0, 0] ** 2) / 2 - 0.5
+    assert per_dimension[0, 0] == pytest.approx(expected, rel=1e-12)

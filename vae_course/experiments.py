@@ -143,9 +143,9 @@ def kl_per_dimension(z_mean, z_log_var) -> np.ndarray:
 
     The sum of the result is the average of ``losses.kl_divergence`` (the rate).
     """
-    z_mean = np.asarray(z_mean, dtype=np.float64)
-    z_log_var = np.asarray(z_log_var, dtype=np.float64)
-    return np.mean(0.5 * (np.exp(z_log_var) + np.square(z_mean) - 1.0 - z_log_var), axis=0)
+    per_example = losses.kl_divergence_per_dimension(np.asarray(z_mean, dtype=np.float64),
+                                                     np.asarray(z_log_var, dtype=np.float64))
+    return np.mean(np.asarray(per_example, dtype=np.float64), axis=0)
 
 
 def active_units(kl_per_dim, threshold: float = ACTIVE_UNIT_THRESHOLD) -> np.ndarray:

@@ -21,13 +21,21 @@ from keras import ops
 _EPSILON = 1e-7
 
 
+def kl_divergence_per_dimension(z_mean, z_log_var):
+    """KL(N(z_mean_j, exp(z_log_var_j)) || N(0, 1)) of every latent dimension j, in nats.
+
+    Shapes: (batch, latent_dim) -> (batch, latent_dim): 0.5 * (exp(z_log_var) + z_mean**2 - 1 - z_log_var).
+    """
+    return 0.5 * (ops.exp(z_log_var) + ops.square(z_mean) - 1.0 - z_log_var)
+
+
 def kl_divergence(z_mean, z_log_var):
     """KL(N(z_mean, exp(z_log_var)) || N(0, I)) per example, in nats.
 
     Shapes: (batch, latent_dim) -> (batch,). Summed over latent dimensions:
     0.5 * sum(exp(z_log_var) + z_mean**2 - 1 - z_log_var).
     """
-    return 0.5 * ops.sum(ops.exp(z_log_var) + ops.square(z_mean) - 1.0 - z_log_var, axis=-1)
+    return ops.sum(kl_divergence_per_dimension(z_mean, z_log_var), axis=-1)
 
 
 def _pixel_reduce(per_pixel, reduction: str):
