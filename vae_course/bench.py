@@ -15,28 +15,26 @@ import platform
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
 
-class _EpochTimer:
-    """Keras callback recording the wall time of each epoch."""
+class EpochTimer(keras.callbacks.Callback):
+    """Keras callback recording the wall time of each epoch in ``seconds``."""
 
     def __init__(self):
-        import keras
-
-        class Callback(keras.callbacks.Callback):
-            def on_epoch_begin(inner, epoch, logs=None):
-                inner.start = time.perf_counter()
-
-            def on_epoch_end(inner, epoch, logs=None):
-                self.seconds.append(time.perf_counter() - inner.start)
-
+        super().__init__()
         self.seconds: list[float] = []
-        self.callback = Callback()
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
 
 
 def _environment() -> dict:
-    import keras
     import tensorflow as tf
 
     return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
@@ -46,8 +44,6 @@ def _environment() -> dict:
 
 def bench_train(n: int, epochs: int, batch_size: int = 100) -> list[dict]:
     """Train the lesson-01 autoencoder (plain ``fit``) and the lesson-02 VAE (custom ``train_step``)."""
-    import keras
-
     from vae_course import config, data, models
 
     config.seed_everything()
@@ -59,8 +55,8 @@ def bench_train(n: int, epochs: int, batch_size: int = 100) -> list[dict]:
     vae = models.build_vae(seed=config.SEED)
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-4))
     for name, model, targets in (("autoencoder (fit)", autoencoder, x_train), ("VAE (train_step)", vae, None)):
-        timer = _EpochTimer()
-        model.fit(x_train, targets, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[timer.callback])
+        timer = EpochTimer()
+        model.fit(x_train, targets, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[timer])
         steady = timer.seconds[1:] or timer.seconds
         rows.append({
             "model": name, "images": len(x_train), "batch_size": batch_size,
