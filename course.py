@@ -7,7 +7,8 @@
     python3 course.py setup                  # only set up
 
 Setting up means: a virtual environment in .venv/, the pinned requirements and the vae_course
-package installed into it (again only when requirements.txt or pyproject.toml change), and
+package installed into it (again only when requirements.txt, pyproject.toml or the environment's
+Python version change), and
 Fashion-MNIST made available (Debian/Ubuntu: the dataset-fashion-mnist package; elsewhere Keras
 downloads it on first use). Uses only the Python standard library, so it runs before anything is installed.
 On Windows use ``py course.py lab``.
@@ -15,6 +16,7 @@ On Windows use ``py course.py lab``.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import os
 import shutil
@@ -25,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".vae_course_installed"
+INSTALL_LOG = VENV / "install.log"
+LOG_TAIL_LINES = 25
 # The README's test command runs this; keep them the same.
 TEST_ARGS = ["-m", "pytest", "--nbval-lax", "--nbval-current-env", "tests", "notebooks"]
 MIN_PYTHON = (3, 10)
@@ -38,9 +42,50 @@ def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
+def shell_line(command) -> str:
+    return " ".join(str(part) for part in command)
+
+
 def run(command, **kwargs) -> None:
-    say("$ " + " ".join(str(part) for part in command))
+    """Run ``command``; a non-zero exit raises ``subprocess.CalledProcessError`` (``main`` reports it)."""
+    say("$ " + shell_line(command))
     subprocess.run([str(part) for part in command], check=True, **kwargs)
+
+
+def run_logged(command, log_path: Path) -> None:
+    """Run ``command``, showing its output live and writing it to ``log_path``.
+
+    On failure, exit with a message that names the command and shows the last lines of its output,
+    instead of a Python traceback.
+    """
+    say("$ " + shell_line(command))
+    tail = collections.deque(maxlen=LOG_TAIL_LINES)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        subprocess.Popen(
+            [str(part) for part in command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        ) as process,
+    ):
+        for line in process.stdout:
+            sys.stdout.write(line)
+            log.write(line)
+            tail.append(line.rstrip("\n"))
+        returncode = process.wait()
+    if returncode != 0:
+        sys.exit(
+            f"[course] this command failed with exit code {returncode}:\n"
+            f"  $ {shell_line(command)}\n"
+            f"The last lines of its output (the whole log is in {log_path}):\n"
+            + "\n".join(f"  | {line}" for line in tail)
+            + "\n[course] Read the error above. Often: no internet connection or a proxy (pip downloads the "
+            "packages), too little disk space, or a Python version without TensorFlow wheels "
+            "(see requirements.txt). Fix it and run the same command again; delete .venv/ to start over."
+        )
 
 
 def as_root(command: list[str]) -> list[str]:
@@ -56,7 +101,10 @@ def apt_install(package: str) -> bool:
         return False
     try:
         run(as_root(["apt-get", "update", "-qq"]))
-        run(as_root(["apt-get", "install", "-y", "-qq", package]), env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        run(
+            as_root(["apt-get", "install", "-y", "-qq", package]),
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         return True
     except subprocess.CalledProcessError:
         return False
@@ -66,7 +114,9 @@ def create_venv() -> None:
     if venv_python().exists():
         return
     say(f"creating the virtual environment {VENV}")
-    result = subprocess.run([sys.executable, "-m", "venv", str(VENV)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "venv", str(VENV)], capture_output=True, text=True, check=False
+    )
     if result.returncode == 0:
         return
     shutil.rmtree(VENV, ignore_errors=True)
@@ -76,8 +126,10 @@ def create_venv() -> None:
         if apt_install(package):
             run([sys.executable, "-m", "venv", str(VENV)])
             return
-        sys.exit(f"[course] could not create a virtual environment. Install {package} "
-                 f"(sudo apt-get install {package}) and run this command again.")
+        sys.exit(
+            f"[course] could not create a virtual environment. Install {package} "
+            f"(sudo apt-get install {package}) and run this command again."
+        )
     sys.exit(f"[course] 'python -m venv' failed:\n{result.stdout}{result.stderr}")
 
 
@@ -88,32 +140,61 @@ def requirements_digest() -> str:
     return digest.hexdigest()
 
 
+def venv_python_version() -> str:
+    """``major.minor`` of the environment's Python ("unknown" if it does not run)."""
+    result = subprocess.run(
+        [str(venv_python()), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else "unknown"
+
+
+def install_stamp() -> str:
+    """What was installed: the digest of requirements.txt and pyproject.toml, and the Python version.
+
+    Compiled packages (TensorFlow, NumPy) are built for one Python version: when the environment's
+    Python changes (an upgraded system Python behind the .venv link), everything is installed again.
+    """
+    return f"{requirements_digest()} python-{venv_python_version()}"
+
+
 def install() -> None:
-    if STAMP.exists() and STAMP.read_text() == requirements_digest():
+    stamp = install_stamp()
+    if STAMP.exists() and STAMP.read_text() == stamp:
         say("requirements already installed (delete .venv/ to start over)")
         return
     python = venv_python()
-    run([python, "-m", "pip", "install", "--upgrade", "pip"])
-    run([python, "-m", "pip", "install", "-r", ROOT / "requirements.txt", "-e", ROOT])
-    STAMP.write_text(requirements_digest())
+    run_logged([python, "-m", "pip", "install", "--upgrade", "pip"], INSTALL_LOG)
+    run_logged([python, "-m", "pip", "install", "-r", ROOT / "requirements.txt", "-e", ROOT], INSTALL_LOG)
+    STAMP.write_text(stamp)
 
 
 def ensure_data() -> None:
     """Make Fashion-MNIST findable: the Debian package where apt-get exists, else Keras downloads it later."""
-    check = [venv_python(), "-c", "import sys; from vae_course import data; sys.exit(data.find_fashion_mnist() is None)"]
-    if subprocess.run([str(part) for part in check]).returncode == 0:
+    check = [
+        venv_python(),
+        "-c",
+        "import sys; from vae_course import data; sys.exit(data.find_fashion_mnist() is None)",
+    ]
+    if subprocess.run([str(part) for part in check], check=False).returncode == 0:
         say("Fashion-MNIST found")
         return
     say("Fashion-MNIST not found locally")
     if apt_install("dataset-fashion-mnist"):
         say("installed Fashion-MNIST from Debian's dataset-fashion-mnist package")
     else:
-        say("no Debian package available here: Keras will download Fashion-MNIST on first use (needs internet)")
+        say(
+            "no Debian package available here: Keras will download Fashion-MNIST on first use (needs internet)"
+        )
 
 
 def setup() -> None:
     if sys.version_info < MIN_PYTHON:
-        sys.exit(f"[course] Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer is needed; this is {sys.version.split()[0]}")
+        sys.exit(
+            f"[course] Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer is needed; this is {sys.version.split()[0]}"
+        )
     create_venv()
     install()
     ensure_data()
@@ -131,7 +212,7 @@ def test(extra: list[str]) -> int:
     setup()
     env = {**os.environ, "VAE_COURSE_FAST": "1", "MPLBACKEND": "Agg"}
     say("$ VAE_COURSE_FAST=1 python " + " ".join(TEST_ARGS + extra))
-    return subprocess.run([str(venv_python()), *TEST_ARGS, *extra], cwd=ROOT, env=env).returncode
+    return subprocess.run([str(venv_python()), *TEST_ARGS, *extra], cwd=ROOT, env=env, check=False).returncode
 
 
 def run_lesson(extra: list[str]) -> int:
@@ -143,14 +224,40 @@ def run_lesson(extra: list[str]) -> int:
     out_dir = ROOT / "runs"
     out_dir.mkdir(exist_ok=True)
     env = {**os.environ, "VAE_COURSE_FAST": "1" if fast else "0"}
-    command = [venv_python(), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-               "--ExecutePreprocessor.timeout=-1", "--output-dir", out_dir,
-               "--output", f"{paths[0].parent.name}_{paths[0].name}", paths[0]]
+    command = [
+        venv_python(),
+        "-m",
+        "jupyter",
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        "--ExecutePreprocessor.timeout=-1",
+        "--output-dir",
+        out_dir,
+        "--output",
+        f"{paths[0].parent.name}_{paths[0].name}",
+        paths[0],
+    ]
     say(f"executing {paths[0].name} ({'FAST' if fast else 'full'} mode); the executed copy goes to {out_dir}")
-    return subprocess.run([str(part) for part in command], cwd=paths[0].parent, env=env).returncode
+    return subprocess.run(
+        [str(part) for part in command], cwd=paths[0].parent, env=env, check=False
+    ).returncode
 
 
 def main(argv: list[str]) -> int:
+    try:
+        return dispatch(argv)
+    except subprocess.CalledProcessError as error:
+        print(
+            f"[course] this command failed with exit code {error.returncode}:\n  $ {shell_line(error.cmd)}\n"
+            "[course] Its output is above.",
+            file=sys.stderr,
+        )
+        return error.returncode or 1
+
+
+def dispatch(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
         return 0

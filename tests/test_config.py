@@ -133,3 +133,65 @@ def test_seed_everything_seeds_python_random():
     first = [random.random() for _ in range(3)]
     config.seed_everything(5)
     assert [random.random() for _ in range(3)] == first
+
+
+# --------------------------------------------------------------------------------------------
+# artifact_path: how one lesson hands a model or a result to the next
+# --------------------------------------------------------------------------------------------
+
+
+def test_artifact_path_uses_and_creates_the_env_folder(monkeypatch, tmp_path):
+    folder = tmp_path / "not" / "there" / "yet"
+    monkeypatch.setenv(config.ARTIFACTS_ENV_VAR, str(folder))
+    monkeypatch.setenv(config.FAST_ENV_VAR, "0")
+    path = config.artifact_path("vae_fashion.keras")
+    assert path == folder / "vae_fashion.keras"
+    assert folder.is_dir()  # created, with its parents
+    assert not path.exists()  # only the folder: the lesson writes the file
+
+
+@pytest.mark.parametrize(
+    ("filename", "fast_name"),
+    [
+        ("vae_fashion.keras", "vae_fashion_fast.keras"),
+        ("ae_latent_report.json", "ae_latent_report_fast.json"),
+        ("codes", "codes_fast"),
+        ("vae.weights.h5", "vae_fast.weights.h5"),
+    ],
+)
+def test_artifact_path_marks_fast_mode_files(monkeypatch, tmp_path, filename, fast_name):
+    monkeypatch.setenv(config.ARTIFACTS_ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(config.FAST_ENV_VAR, "1")
+    assert config.artifact_path(filename) == tmp_path / fast_name
+    monkeypatch.setenv(config.FAST_ENV_VAR, "0")
+    assert config.artifact_path(filename) == tmp_path / filename  # full mode: the name as given
+    monkeypatch.delenv(config.FAST_ENV_VAR)
+    assert config.artifact_path(filename) == tmp_path / filename
+
+
+def test_artifact_path_defaults_to_the_user_cache(monkeypatch, tmp_path):
+    monkeypatch.delenv(config.ARTIFACTS_ENV_VAR, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv(config.FAST_ENV_VAR, "0")
+    assert config.artifact_path("x.json") == tmp_path / ".cache" / "vae_course" / "x.json"
+    assert (tmp_path / ".cache" / "vae_course").is_dir()
+
+
+def test_artifact_path_expands_a_tilde(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv(config.ARTIFACTS_ENV_VAR, "~/artifacts")
+    monkeypatch.setenv(config.FAST_ENV_VAR, "0")
+    assert config.artifact_path("a.keras") == tmp_path / "artifacts" / "a.keras"
+
+
+def test_artifact_path_in_fast_mode_keeps_a_name_keras_accepts(monkeypatch, tmp_path):
+    import keras
+
+    monkeypatch.setenv(config.ARTIFACTS_ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(config.FAST_ENV_VAR, "1")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    for filename in ("tiny.keras", "tiny.weights.h5"):
+        path = config.artifact_path(filename)
+        assert "_fast" in path.name
+        (model.save if path.name.endswith(".keras") else model.save_weights)(path)
+        assert path.is_file()

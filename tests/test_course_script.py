@@ -1,8 +1,10 @@
-"""course.py: the README documents the command it runs, and bad arguments get a usage message."""
+"""course.py: the README documents the command it runs, bad arguments get a usage message, and setting up
+reports failures readably and reinstalls when the requirements or the Python version change."""
 
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,165 @@ def test_run_without_a_notebook_prints_usage(capsys):
 def test_unknown_command_returns_2(capsys):
     assert load_course().main(["frobnicate"]) == 2
     assert "unknown command" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# Setting up: readable errors and the install stamp (no real pip or venv: subprocess is replaced)
+# --------------------------------------------------------------------------------------------
+
+
+class FakeProcesses:
+    """Stands in for ``subprocess.run`` and ``subprocess.Popen``; records every command.
+
+    ``python_version`` is what the environment's Python reports; ``pip_output`` and ``pip_exit``
+    are what every pip command prints and returns.
+    """
+
+    def __init__(self, python_version="3.11", pip_output=("Collecting numpy\n",), pip_exit=0):
+        self.python_version = python_version
+        self.pip_output = list(pip_output)
+        self.pip_exit = pip_exit
+        self.commands = []
+
+    def run(self, command, **kwargs):
+        command = [str(part) for part in command]
+        self.commands.append(command)
+        if command[1:3] == ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]:
+            return subprocess.CompletedProcess(command, 0, stdout=self.python_version + "\n", stderr="")
+        raise AssertionError(f"unexpected subprocess.run({command})")
+
+    def popen(self, command, **kwargs):
+        command = [str(part) for part in command]
+        self.commands.append(command)
+        assert command[1:4] == ["-m", "pip", "install"], command
+        assert kwargs["stdout"] is subprocess.PIPE and kwargs["stderr"] is subprocess.STDOUT
+        fake = self
+
+        class Process:
+            stdout = iter(fake.pip_output)
+
+            def wait(self):
+                return fake.pip_exit
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+        return Process()
+
+    @property
+    def pip_commands(self):
+        return [c for c in self.commands if c[1:3] == ["-m", "pip"]]
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """course.py imported as a module, with its .venv in a temporary folder."""
+    module = load_course()
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    monkeypatch.setattr(module, "VENV", venv)
+    monkeypatch.setattr(module, "STAMP", venv / ".vae_course_installed")
+    monkeypatch.setattr(module, "INSTALL_LOG", venv / "install.log")
+    return module
+
+
+def use(monkeypatch, fake):
+    monkeypatch.setattr(subprocess, "run", fake.run)
+    monkeypatch.setattr(subprocess, "Popen", fake.popen)
+    return fake
+
+
+def test_install_runs_pip_and_writes_a_stamp_with_the_python_version(course, monkeypatch, capsys):
+    fake = use(monkeypatch, FakeProcesses(python_version="3.11"))
+    course.install()
+    assert [c[3:] for c in fake.pip_commands] == [
+        ["install", "--upgrade", "pip"],
+        ["install", "-r", str(course.ROOT / "requirements.txt"), "-e", str(course.ROOT)],
+    ]
+    stamp = course.STAMP.read_text()
+    assert stamp == f"{course.requirements_digest()} python-3.11"
+    assert "Collecting numpy" in capsys.readouterr().out  # pip's output is shown live
+    assert "Collecting numpy" in course.INSTALL_LOG.read_text()  # and kept in the log
+
+
+def test_same_stamp_means_no_reinstall(course, monkeypatch, capsys):
+    course.STAMP.write_text(f"{course.requirements_digest()} python-3.11")
+    fake = use(monkeypatch, FakeProcesses(python_version="3.11"))
+    course.install()
+    assert fake.pip_commands == []
+    assert "already installed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("old_stamp", ["{digest}", "{digest} python-3.10", "{digest} python-unknown"])
+def test_another_python_version_means_reinstall(course, monkeypatch, old_stamp):
+    """An old stamp without the version, or with another one, installs again and updates the stamp."""
+    course.STAMP.write_text(old_stamp.format(digest=course.requirements_digest()))
+    fake = use(monkeypatch, FakeProcesses(python_version="3.12"))
+    course.install()
+    assert len(fake.pip_commands) == 2
+    assert course.STAMP.read_text().endswith(" python-3.12")
+
+
+def test_changed_requirements_mean_reinstall(course, monkeypatch):
+    course.STAMP.write_text("0" * 64 + " python-3.11")
+    fake = use(monkeypatch, FakeProcesses(python_version="3.11"))
+    course.install()
+    assert len(fake.pip_commands) == 2
+
+
+def test_a_failing_pip_gives_a_readable_message_not_a_traceback(course, monkeypatch, capsys):
+    log = [f"line {i}\n" for i in range(100)] + [
+        "ERROR: No matching distribution found for tensorflow-cpu~=2.20\n"
+    ]
+    fake = use(monkeypatch, FakeProcesses(pip_output=log, pip_exit=1))
+    with pytest.raises(SystemExit) as info:
+        course.install()
+    message = str(info.value.code)
+    assert info.value.code != 0 and isinstance(info.value.code, str)  # sys.exit(message): exit status 1
+    assert "exit code 1" in message
+    assert f"$ {course.venv_python()} -m pip install --upgrade pip" in message  # names the command
+    assert "ERROR: No matching distribution found for tensorflow-cpu~=2.20" in message  # the tail of the log
+    assert "line 99" in message and "line 50" not in message  # only the tail
+    assert str(course.INSTALL_LOG) in message and course.INSTALL_LOG.read_text() == "".join(log)
+    assert "Traceback" not in message and "CalledProcessError" not in message
+    assert not course.STAMP.exists()  # nothing is marked as installed
+    assert len(fake.pip_commands) == 1  # it stopped at the first failure
+
+
+def test_main_reports_a_failed_command_without_a_traceback(course, monkeypatch, capsys):
+    def failing_setup():
+        raise subprocess.CalledProcessError(3, ["jupyter", "lab"])
+
+    monkeypatch.setattr(course, "setup", failing_setup)
+    assert course.main(["setup"]) == 3
+    err = capsys.readouterr().err
+    assert "exit code 3" in err and "$ jupyter lab" in err
+
+
+def test_pyproject_installs_tensorflow_like_requirements_txt():
+    """`pip install -e .` alone must give an importable package: TensorFlow with the same platform markers."""
+    tomllib = pytest.importorskip("tomllib")
+    requirements = pytest.importorskip("packaging.requirements")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    from_pyproject = {str(requirements.Requirement(d)) for d in project["dependencies"] if "tensorflow" in d}
+    lines = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    from_requirements = {
+        str(requirements.Requirement(line)) for line in lines if line.startswith("tensorflow")
+    }
+    assert from_pyproject == from_requirements and len(from_pyproject) == 2
+    # Exactly one TensorFlow wheel on every platform the course supports.
+    for platform in [
+        ("linux", "x86_64"),
+        ("linux", "aarch64"),
+        ("darwin", "arm64"),
+        ("darwin", "x86_64"),
+        ("win32", "AMD64"),
+    ]:
+        environment = {"sys_platform": platform[0], "platform_machine": platform[1]}
+        chosen = [
+            r.name for r in map(requirements.Requirement, from_pyproject) if r.marker.evaluate(environment)
+        ]
+        assert chosen == (["tensorflow-cpu"] if platform == ("linux", "x86_64") else ["tensorflow"]), platform

@@ -164,7 +164,7 @@ def test_empty_env_data_dir_is_ignored(isolated_data_paths, idx, monkeypatch):
 
 def _first_pixel(images):
     """The original (0, 1) pixel of image 0 as the uint8 value it was written with."""
-    return int(round(float(images[0, 2, 3, 0]) * 255))
+    return round(float(images[0, 2, 3, 0]) * 255)
 
 
 def test_search_order(isolated_data_paths, idx, monkeypatch, forbidden_download):
@@ -308,8 +308,10 @@ def test_load_mnist_idx_files_before_npz(isolated_data_paths, idx):
     isolated_data_paths.keras_cache.mkdir(parents=True)
     np.savez(
         isolated_data_paths.keras_cache / "mnist.npz",
-        x_train=idx.images(2, offset=100), y_train=np.zeros(2, np.uint8),
-        x_test=idx.images(2, offset=100), y_test=np.zeros(2, np.uint8),
+        x_train=idx.images(2, offset=100),
+        y_train=np.zeros(2, np.uint8),
+        x_test=idx.images(2, offset=100),
+        y_test=np.zeros(2, np.uint8),
     )
     raw_images = idx.images(3, offset=7)
     idx.write_split(isolated_data_paths.keras_cache / "mnist", raw_images, idx.labels(3))
@@ -497,6 +499,7 @@ def test_take_with_seed():
     np.testing.assert_array_equal(a_labels, b_labels)
     np.testing.assert_array_equal(a_images, b_images)
     assert not np.array_equal(a_labels, c_labels)
+    assert not np.array_equal(a_images, c_images)
     assert not np.array_equal(a_labels, np.arange(20))  # random, not the first 20
     assert len(set(a_labels.tolist())) == 20  # without replacement
     np.testing.assert_array_equal(a_images, images[a_labels])  # pairs stay together
@@ -510,3 +513,65 @@ def test_take_too_many():
         data.take(images, labels, 6)
     with pytest.raises(ValueError):
         data.take(images, labels, 6, seed=0)
+
+
+# --------------------------------------------------------------------------------------------
+# find_fashion_mnist: what course.py asks before installing the data
+# --------------------------------------------------------------------------------------------
+
+
+def test_find_fashion_mnist_finds_nothing_in_empty_places(isolated_data_paths, monkeypatch):
+    monkeypatch.setenv(data.DATA_DIR_ENV_VAR, str(isolated_data_paths.env_dir))
+    assert data.find_fashion_mnist() is None
+
+
+@pytest.mark.parametrize("subfolder", ["", "fashion-mnist"])
+def test_find_fashion_mnist_in_the_env_folder(isolated_data_paths, idx, monkeypatch, subfolder):
+    written = idx.write_split(isolated_data_paths.env_dir / subfolder, idx.images(2), idx.labels(2))
+    monkeypatch.setenv(data.DATA_DIR_ENV_VAR, str(isolated_data_paths.env_dir))
+    assert data.find_fashion_mnist() == written
+
+
+def test_find_fashion_mnist_follows_the_search_order(isolated_data_paths, idx, monkeypatch):
+    env = idx.write_split(isolated_data_paths.env_dir, idx.images(2), idx.labels(2))
+    keras = idx.write_split(
+        isolated_data_paths.keras_cache / "fashion-mnist", idx.images(2), idx.labels(2), gz=False
+    )
+    debian = idx.write_split(isolated_data_paths.debian_dir, idx.images(2), idx.labels(2))
+    monkeypatch.setenv(data.DATA_DIR_ENV_VAR, str(isolated_data_paths.env_dir))
+    assert data.find_fashion_mnist() == env  # 1. $VAE_COURSE_DATA_DIR
+    monkeypatch.delenv(data.DATA_DIR_ENV_VAR)
+    assert data.find_fashion_mnist() == keras  # 2. Keras' cache (raw IDX files found too)
+    for path in keras:
+        path.unlink()
+    assert data.find_fashion_mnist() == debian  # 3. the Debian package's folder
+    # An incomplete earlier place (images without labels) does not hide a complete later one.
+    idx.write(isolated_data_paths.keras_cache / "fashion-mnist" / "train-images-idx3-ubyte.gz", idx.images(2))
+    assert data.find_fashion_mnist() == debian
+    for path in debian:
+        path.unlink()
+    assert data.find_fashion_mnist() is None
+
+
+def test_find_fashion_mnist_agrees_with_the_loader(isolated_data_paths, idx, forbidden_download):
+    """What find_fashion_mnist reports is the file load_fashion_mnist() reads, and it never downloads."""
+    images_path, _ = idx.write_split(isolated_data_paths.debian_dir, idx.images(3, offset=7), idx.labels(3))
+    assert data.find_fashion_mnist()[0] == images_path
+    images, _ = data.load_fashion_mnist(download=forbidden_download)
+    np.testing.assert_array_equal(
+        images[..., 0], data.preprocess_images(data.read_idx(images_path, 3))[..., 0]
+    )
+    assert forbidden_download.calls == []
+
+
+def test_find_fashion_mnist_ignores_a_test_split_alone(isolated_data_paths, idx):
+    idx.write_split(isolated_data_paths.debian_dir, idx.images(2), idx.labels(2), split="test")
+    assert data.find_fashion_mnist() is None
+
+
+def test_image_shape_is_what_the_loader_returns(tmp_path, idx):
+    assert data.IMAGE_SHAPE == (32, 32, 1) == (data.IMAGE_SIZE, data.IMAGE_SIZE, 1)
+    assert data.IMAGE_SIZE == 28 + 2 * data.PAD
+    idx.write_split(tmp_path, idx.images(2), idx.labels(2))
+    images, _ = data.load_fashion_mnist(data_dir=tmp_path)
+    assert images.shape[1:] == data.IMAGE_SHAPE

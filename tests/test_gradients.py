@@ -61,8 +61,9 @@ def test_variances_match_their_closed_forms(mu, sigma):
 @pytest.mark.parametrize("mu, sigma", CASES)
 def test_reparameterised_variance_is_lower(mu, sigma):
     summary = {
-        estimator.__name__: gradients.estimator_variance(estimator, square, mu, sigma, [1, 10, 100],
-                                                         repeats=2_000, seed=5)
+        estimator.__name__: gradients.estimator_variance(
+            estimator, square, mu, sigma, [1, 10, 100], repeats=2_000, seed=5
+        )
         for estimator in (gradients.score_function_gradient, gradients.reparameterised_gradient)
     }
     reparameterised = summary["reparameterised_gradient"]["variance"]
@@ -70,8 +71,9 @@ def test_reparameterised_variance_is_lower(mu, sigma):
 
 
 def test_estimator_variance_falls_like_one_over_n():
-    result = gradients.estimator_variance(gradients.reparameterised_gradient, square, 1.0, 0.5,
-                                          [1, 10, 100, 1000], repeats=4_000, seed=1)
+    result = gradients.estimator_variance(
+        gradients.reparameterised_gradient, square, 1.0, 0.5, [1, 10, 100, 1000], repeats=4_000, seed=1
+    )
     np.testing.assert_array_equal(result["n"], [1, 10, 100, 1000])
     np.testing.assert_allclose(result["variance"] * result["n"], 4 * 0.5**2, rtol=0.1)
     slope = np.polyfit(np.log(result["n"]), np.log(result["variance"]), 1)[0]
@@ -86,17 +88,22 @@ def test_same_seed_gives_both_estimators_the_same_noise():
     eps = gradients.standard_normal_draws(30, repeats=4, seed=9)
     mu, sigma = 0.3, 1.7
     np.testing.assert_allclose(gradients.reparameterised_gradient(lambda z: z, mu, sigma, 30, 4, seed=9), 1.0)
-    np.testing.assert_allclose(gradients.reparameterised_gradient(lambda z: z, mu, sigma, 30, 4, seed=9,
-                                                                  wrt="std"), eps.mean(axis=1))
-    np.testing.assert_allclose(gradients.score_function_gradient(lambda z: z, mu, sigma, 30, 4, seed=9),
-                               np.mean((mu + sigma * eps) * eps / sigma, axis=1))
+    np.testing.assert_allclose(
+        gradients.reparameterised_gradient(lambda z: z, mu, sigma, 30, 4, seed=9, wrt="std"), eps.mean(axis=1)
+    )
+    np.testing.assert_allclose(
+        gradients.score_function_gradient(lambda z: z, mu, sigma, 30, 4, seed=9),
+        np.mean((mu + sigma * eps) * eps / sigma, axis=1),
+    )
 
 
 def test_score_function_handles_a_step_function_that_cannot_be_differentiated():
     # d/dmu P(z > 0) = d/dmu Phi(mu / sigma) = phi(mu / sigma) / sigma
     mu, sigma = 0.4, 1.3
+
     def step(z):
         return (z > 0).astype(float)
+
     estimates = gradients.score_function_gradient(step, mu, sigma, 1_000, 400, seed=2)
     standard_error = estimates.std(ddof=1) / np.sqrt(len(estimates))
     assert abs(estimates.mean() - stats.norm.pdf(mu / sigma) / sigma) < 5 * standard_error
@@ -107,7 +114,7 @@ def test_reparameterised_gradient_works_with_keras_ops():
     mu, sigma = 0.7, 0.9
     estimates = gradients.reparameterised_gradient(ops.sin, mu, sigma, 1_000, 200, seed=4)
     standard_error = estimates.std(ddof=1) / np.sqrt(len(estimates))
-    assert abs(estimates.mean() - np.cos(mu) * np.exp(-sigma**2 / 2)) < 5 * standard_error
+    assert abs(estimates.mean() - np.cos(mu) * np.exp(-(sigma**2) / 2)) < 5 * standard_error
 
 
 def test_reparameterised_gradient_explains_a_numpy_function():
@@ -120,11 +127,14 @@ def test_reparameterised_gradient_explains_a_step_function():
         gradients.reparameterised_gradient(lambda z: ops.cast(z > 0, "float64"), 0.0, 1.0, 10)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"std": 0.0}, "std must be positive"),
-    ({"n": 0}, "at least 1"),
-    ({"wrt": "variance"}, "wrt must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"std": 0.0}, "std must be positive"),
+        ({"n": 0}, "at least 1"),
+        ({"wrt": "variance"}, "wrt must be one of"),
+    ],
+)
 def test_bad_arguments_are_explained(kwargs, message):
     arguments = {"mean": 0.0, "std": 1.0, "n": 5, **kwargs}
     for estimator in (gradients.score_function_gradient, gradients.reparameterised_gradient):

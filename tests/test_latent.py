@@ -40,8 +40,9 @@ def test_standard_normal_samples_are_seeded():
 def test_nearest_distance_with_and_without_self():
     embeddings = np.array([[0.0, 0.0], [3.0, 4.0], [10.0, 0.0]])
     np.testing.assert_allclose(latent.nearest_distance(np.array([[0.0, 1.0]]), embeddings), [1.0])
-    np.testing.assert_allclose(latent.nearest_distance(embeddings, embeddings, exclude_self=True),
-                               [5.0, 5.0, np.hypot(7.0, 4.0)])
+    np.testing.assert_allclose(
+        latent.nearest_distance(embeddings, embeddings, exclude_self=True), [5.0, 5.0, np.hypot(7.0, 4.0)]
+    )
 
 
 def test_grid_points_rows_run_from_top():
@@ -101,5 +102,49 @@ def test_latent_space_report_separates_a_holey_space_from_a_full_one():
     assert report_holey["centre_distance"] > 0.5
     assert report_full["hole_ratio_median"] < 2.0
     assert report_holey["hole_ratio_median"] > 10 * report_full["hole_ratio_median"]
-    assert set(report_full) == {"area_share_min", "area_share_max", "centre_distance", "spread_x", "spread_y",
-                                "hole_ratio_median", "hole_ratio_p90"}
+    assert set(report_full) == {
+        "area_share_min",
+        "area_share_max",
+        "centre_distance",
+        "spread_x",
+        "spread_y",
+        "hole_ratio_median",
+        "hole_ratio_p90",
+    }
+
+
+def brute_force_agreement(z, labels):
+    """Independent reference: full distance matrix, self excluded by an infinite diagonal."""
+    distances = np.linalg.norm(z[:, None, :] - z[None, :, :], axis=-1)
+    np.fill_diagonal(distances, np.inf)
+    return float(np.mean(labels[distances.argmin(axis=1)] == labels))
+
+
+def test_agreement_matches_a_brute_force_reference():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(300, 2))
+    labels = rng.integers(0, 4, size=300)
+    assert latent.neighbour_label_agreement(z, labels) == pytest.approx(brute_force_agreement(z, labels))
+
+
+def test_agreement_is_one_for_separated_clusters_and_near_chance_for_random_labels():
+    rng = np.random.default_rng(1)
+    centres = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 100.0]])
+    labels = np.repeat(np.arange(3), 200)
+    z = centres[labels] + rng.normal(size=(600, 2))
+    assert latent.neighbour_label_agreement(z, labels) == 1.0
+    shuffled = rng.permutation(labels)
+    assert latent.neighbour_label_agreement(z, shuffled) == pytest.approx(1 / 3, abs=0.08)
+
+
+def test_agreement_with_duplicate_points_never_counts_a_point_as_its_own_neighbour():
+    z = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 5.0], [5.0, 5.0]])
+    labels = np.array([0, 1, 2, 3])
+    assert latent.neighbour_label_agreement(z, labels) == 0.0
+
+
+def test_agreement_rejects_mismatched_inputs():
+    with pytest.raises(ValueError, match="labels"):
+        latent.neighbour_label_agreement(np.zeros((5, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="N >= 2"):
+        latent.neighbour_label_agreement(np.zeros((1, 2)), np.zeros(1))

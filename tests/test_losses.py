@@ -23,7 +23,7 @@ def _numpy(tensor):
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _kl_by_quadrature(mu: float, sigma: float) -> float:
     """KL(N(mu, sigma^2) || N(0, 1)) = integral of q(z) log(q(z) / p(z)) dz, by adaptive quadrature."""
     # The two normal log densities, written out (scipy.stats per-point calls are slow under quad).
@@ -210,9 +210,10 @@ def test_weighted_to_nats_agrees_with_beta():
     """weight x mean + KL, divided by weight / n_pixels, is sum + beta x KL (the docstring's identity)."""
     mean_bce, kl, weight, n_pixels = 0.3, 7.5, 500.0, 1024
     weighted_total = weight * mean_bce + kl
-    standard_form = losses.weighted_to_nats(weight * mean_bce, weight, n_pixels) + losses.beta_from_weight(
-        weight, n_pixels
-    ) * kl
+    standard_form = (
+        losses.weighted_to_nats(weight * mean_bce, weight, n_pixels)
+        + losses.beta_from_weight(weight, n_pixels) * kl
+    )
     assert weighted_total / (weight / n_pixels) == pytest.approx(standard_form, rel=1e-12)
     assert losses.weighted_to_nats(weight * mean_bce, weight, n_pixels) == pytest.approx(n_pixels * mean_bce)
 
@@ -285,9 +286,76 @@ def test_kl_divergence_per_dimension_adds_up_to_the_total():
     z_mean, z_log_var = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
     per_dimension = np.asarray(losses.kl_divergence_per_dimension(z_mean, z_log_var))
     assert per_dimension.shape == (5, 4)
-    np.testing.assert_allclose(per_dimension.sum(axis=1), np.asarray(losses.kl_divergence(z_mean, z_log_var)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        per_dimension.sum(axis=1), np.asarray(losses.kl_divergence(z_mean, z_log_var)), rtol=1e-12
+    )
     # one dimension against the textbook form with sigma instead of log variance
     sigma = np.exp(0.5 * z_log_var[0, 0])
     expected = np.log(1 / sigma) + (sigma**2 + z_mean[0, 0] ** 2) / 2 - 0.5
     assert per_dimension[0, 0] == pytest.approx(expected, rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# KL between two Gaussians, and the scalar KL of one dimension
+# --------------------------------------------------------------------------------------------
+
+
+def quad_kl(mean_q, std_q, mean_p, std_p):
+    def integrand(z):
+        return stats.norm.pdf(z, mean_q, std_q) * (
+            stats.norm.logpdf(z, mean_q, std_q) - stats.norm.logpdf(z, mean_p, std_p)
+        )
+
+    return integrate.quad(
+        integrand, mean_q - 12 * std_q, mean_q + 12 * std_q, epsabs=1e-13, epsrel=1e-11, limit=200
+    )[0]
+
+
+@pytest.mark.parametrize(
+    "mean_q, std_q, mean_p, std_p",
+    [
+        (0.0, 1.0, 0.0, 1.0),
+        (1.0, 0.5, 0.0, 1.0),
+        (-5.0, 0.05, 0.0, 1.0),
+        (5.0, 10.0, 0.0, 1.0),
+        (2.0, 0.3, -1.0, 2.5),
+        (0.1, 4.0, 0.2, 0.7),
+    ],
+)
+def test_gaussian_kl_matches_numerical_integration(mean_q, std_q, mean_p, std_p):
+    value = losses.gaussian_kl([[mean_q]], [[2 * np.log(std_q)]], [[mean_p]], [[2 * np.log(std_p)]])
+    assert value.shape == (1,)
+    assert value[0] == pytest.approx(quad_kl(mean_q, std_q, mean_p, std_p), rel=1e-8, abs=1e-11)
+
+
+def test_gaussian_kl_sums_dimensions_and_reduces_to_the_course_kl():
+    rng = np.random.default_rng(0)
+    z_mean, z_log_var = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
+    np.testing.assert_allclose(
+        losses.gaussian_kl(z_mean, z_log_var, 0.0, 0.0),
+        np.asarray(losses.kl_divergence(z_mean, z_log_var)),
+        rtol=1e-12,
+    )
+    mean_p, log_var_p = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
+    per_dimension = [
+        losses.gaussian_kl(z_mean[:, [j]], z_log_var[:, [j]], mean_p[:, [j]], log_var_p[:, [j]])
+        for j in range(4)
+    ]
+    np.testing.assert_allclose(
+        losses.gaussian_kl(z_mean, z_log_var, mean_p, log_var_p), np.sum(per_dimension, axis=0), rtol=1e-12
+    )
+
+
+def test_kl_to_standard_normal_matches_the_closed_form():
+    for mean, std in [(0.0, 1.0), (1.0, 0.5), (-2.0, 3.0)]:
+        expected = 0.5 * (std**2 + mean**2 - 1 - np.log(std**2))
+        value = losses.kl_to_standard_normal(mean, std)
+        assert isinstance(value, float)
+        assert value == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert losses.kl_to_standard_normal(1.0, 0.5) == pytest.approx(quad_kl(1.0, 0.5, 0.0, 1.0), rel=1e-8)
+
+
+@pytest.mark.parametrize("std", [0.0, -1.0, float("nan")])
+def test_kl_to_standard_normal_needs_a_positive_std(std):
+    with pytest.raises(ValueError, match="std must be positive"):
+        losses.kl_to_standard_normal(0.0, std)

@@ -45,25 +45,18 @@ def _png_size(data: bytes) -> tuple[int, int]:
 def test_slider_event_decodes_moves_marker_and_redraws(linear_decoder):
     decoder, weights, bias = linear_decoder
     z = np.random.default_rng(1).standard_normal((200, 2))
-    explorer = widgets.latent_explorer(decoder, z, labels=np.arange(200) % 10)
+    explorer = widgets.LatentExplorer(decoder, z, labels=np.arange(200) % 10)
     before = explorer.live.image.value
     explorer.sliders[0].value = 1.5
-    np.testing.assert_allclose(explorer.last_image, (np.array([1.5, 0.0]) @ weights + bias).reshape(4, 4),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        explorer.last_image, (np.array([1.5, 0.0]) @ weights + bias).reshape(4, 4), rtol=1e-5, atol=1e-6
+    )
     assert list(explorer.marker.get_xdata()) == [1.5] and list(explorer.marker.get_ydata()) == [0.0]
     after = explorer.live.image.value
     assert after != before and _png_size(after) == _png_size(before)
     explorer.set_point([-2.0, 2.0])
     assert [s.value for s in explorer.sliders] == [-2.0, 2.0]
     assert explorer.caption.get_text() == "decoded z = (-2.00, 2.00)"
-
-
-def test_kl_for_matches_the_closed_form():
-    for mean, std in [(0.0, 1.0), (1.0, 0.5), (-2.0, 3.0)]:
-        expected = 0.5 * (std**2 + mean**2 - 1 - np.log(std**2))
-        assert widgets.kl_for(mean, std) == pytest.approx(expected, rel=1e-12, abs=1e-15)
-    with pytest.raises(ValueError, match="positive"):
-        widgets.kl_for(0.0, 0.0)
 
 
 def test_kl_explorer_updates_value_and_curve():
@@ -78,9 +71,136 @@ def test_kl_explorer_updates_value_and_curve():
 
 
 def test_explorer_takes_one_range_per_slider(linear_decoder):
-    explorer = widgets.latent_explorer(linear_decoder[0], limits=[(-16.0, 4.0), (-5.0, 9.0)])
+    explorer = widgets.LatentExplorer(linear_decoder[0], limits=[(-16.0, 4.0), (-5.0, 9.0)])
     assert [(s.min, s.max) for s in explorer.sliders] == [(-16.0, 4.0), (-5.0, 9.0)]
     scatter_ax = explorer.marker.axes
     assert scatter_ax.get_xlim() == (-16.0, 4.0) and scatter_ax.get_ylim() == (-5.0, 9.0)
     with pytest.raises(ValueError, match="low < high"):
-        widgets.latent_explorer(linear_decoder[0], limits=(3.0, -3.0))
+        widgets.LatentExplorer(linear_decoder[0], limits=(3.0, -3.0))
+
+
+def test_slider_state_maps_to_the_decoded_image(linear_decoder):
+    """Whatever the sliders say is what is shown: last_image and the drawn picture are decode(z1, z2)."""
+    decoder, weights, bias = linear_decoder
+    explorer = widgets.LatentExplorer(decoder)
+    for z1, z2 in [(0.25, 0.0), (0.25, -1.75), (-3.0, 3.0)]:
+        explorer.sliders[0].value = z1
+        explorer.sliders[1].value = z2
+        state = np.array([slider.value for slider in explorer.sliders])
+        expected = (state @ weights + bias).reshape(4, 4)
+        np.testing.assert_allclose(explorer.last_image, expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(explorer.picture.get_array()), expected, rtol=1e-5, atol=1e-6)
+        assert explorer.caption.get_text() == f"decoded z = ({z1:.2f}, {z2:.2f})"
+
+
+def test_latent_explorer_keeps_step_and_start(linear_decoder):
+    decoder, weights, bias = linear_decoder
+    explorer = widgets.LatentExplorer(decoder, step=0.25, start=(1.0, -0.5))
+    assert [slider.step for slider in explorer.sliders] == [0.25, 0.25]
+    assert [slider.value for slider in explorer.sliders] == [1.0, -0.5]
+    np.testing.assert_allclose(
+        explorer.last_image, (np.array([1.0, -0.5]) @ weights + bias).reshape(4, 4), rtol=1e-5, atol=1e-6
+    )
+    assert list(explorer.marker.get_xdata()) == [1.0] and list(explorer.marker.get_ydata()) == [-0.5]
+    assert not hasattr(widgets, "latent_explorer"), "the function was folded into the class"
+
+
+def test_latent_explorer_shows_rgb_decodings_in_colour():
+    """A decoder of 4x4 RGB images: the picture keeps its three channels (no grey colormap)."""
+    inputs = keras.Input(shape=(2,))
+    dense = keras.layers.Dense(48)
+    decoder = keras.Model(inputs, keras.layers.Reshape((4, 4, 3))(dense(inputs)))
+    red = np.zeros((4, 4, 3), dtype=np.float32)
+    red[..., 0] = 1.0
+    dense.set_weights([np.zeros((2, 48), dtype=np.float32), red.reshape(-1)])
+    explorer = widgets.LatentExplorer(decoder)
+    assert explorer.last_image.shape == (4, 4, 3)
+    np.testing.assert_array_equal(np.asarray(explorer.picture.get_array()), red)
+
+
+@pytest.fixture(scope="module")
+def rgb_linear_decoder():
+    """A decoder of 4x4 RGB images known in closed form: image = sigmoid(reshape(z @ W + b))."""
+    inputs = keras.Input(shape=(5,))
+    dense = keras.layers.Dense(48, activation="sigmoid")
+    decoder = keras.Model(inputs, keras.layers.Reshape((4, 4, 3))(dense(inputs)))
+    rng = np.random.default_rng(4)
+    weights = rng.normal(0, 0.5, size=(5, 48)).astype(np.float32)
+    bias = rng.normal(0, 0.5, size=48).astype(np.float32)
+    dense.set_weights([weights, bias])
+    return decoder, weights, bias
+
+
+def _decoded(code, weights, bias):
+    logits = np.asarray(code, dtype=np.float64) @ weights + bias
+    return (1.0 / (1.0 + np.exp(-logits))).reshape(4, 4, 3)
+
+
+def test_face_explorer_moves_only_the_slider_dimensions(rgb_linear_decoder):
+    decoder, weights, bias = rgb_linear_decoder
+    z = np.array([0.5, -1.0, 0.25, 2.0, -0.5], dtype=np.float32)
+    explorer = widgets.FaceExplorer(decoder, z, dims=[3, 1])
+    assert [s.description for s in explorer.sliders] == ["z[3]", "z[1]"]
+    assert [s.value for s in explorer.sliders] == [2.0, -1.0]
+    np.testing.assert_allclose(explorer.start_image, _decoded(z, weights, bias), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(explorer.last_image, explorer.start_image)
+    before = explorer.live.image.value
+
+    explorer.sliders[0].value = -1.5  # dimension 3
+    expected_code = z.copy()
+    expected_code[3] = -1.5
+    np.testing.assert_array_equal(explorer.code, expected_code)
+    np.testing.assert_allclose(
+        explorer.last_image, _decoded(expected_code, weights, bias), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(np.asarray(explorer.picture.get_array()), explorer.last_image, rtol=1e-6)
+    assert explorer.caption.get_text() == "moved by 3.50"
+    after = explorer.live.image.value
+    assert after != before
+    assert Image.open(io.BytesIO(after)).size == Image.open(io.BytesIO(before)).size
+
+    explorer.set_values([0.0, 1.0])
+    expected_code[3], expected_code[1] = 0.0, 1.0
+    np.testing.assert_array_equal(explorer.code, expected_code)
+    np.testing.assert_allclose(
+        explorer.last_image, _decoded(expected_code, weights, bias), rtol=1e-5, atol=1e-6
+    )
+
+    explorer.reset()
+    np.testing.assert_array_equal(explorer.code, z)
+    np.testing.assert_allclose(explorer.last_image, explorer.start_image, rtol=1e-6)
+
+
+def test_face_explorer_shows_the_original_and_widens_a_range(rgb_linear_decoder):
+    decoder, weights, bias = rgb_linear_decoder
+    z = np.array([4.5, 0.0, 0.0, 0.0, 0.0], dtype=np.float32)
+    original = np.full((4, 4, 3), 0.2, dtype=np.float32)
+    explorer = widgets.FaceExplorer(decoder, z, dims=[0, 2], original=original, limits=(-3, 3), step=0.1)
+    assert len(explorer.live.figure.axes) == 3
+    np.testing.assert_array_equal(np.asarray(explorer.live.figure.axes[0].images[0].get_array()), original)
+    assert (explorer.sliders[0].min, explorer.sliders[0].max) == (-3.0, 4.5)
+    assert (explorer.sliders[1].min, explorer.sliders[1].max) == (-3.0, 3.0)
+    assert explorer.sliders[1].step == 0.1
+    explorer.set_values([6.0, -4.0])  # beyond the range: the sliders widen instead of clipping
+    assert [s.value for s in explorer.sliders] == [6.0, -4.0]
+    np.testing.assert_allclose(
+        explorer.last_image, _decoded([6.0, 0, -4.0, 0, 0], weights, bias), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_face_explorer_rejects_bad_arguments(rgb_linear_decoder):
+    decoder = rgb_linear_decoder[0]
+    z = np.zeros(5)
+    with pytest.raises(ValueError, match="5 coordinates, got 4"):
+        widgets.FaceExplorer(decoder, np.zeros(4), dims=[0])
+    with pytest.raises(ValueError, match="distinct indices from 0 to 4"):
+        widgets.FaceExplorer(decoder, z, dims=[0, 0])
+    with pytest.raises(ValueError, match="distinct indices from 0 to 4"):
+        widgets.FaceExplorer(decoder, z, dims=[5])
+    with pytest.raises(ValueError, match="at least one"):
+        widgets.FaceExplorer(decoder, z, dims=[])
+    with pytest.raises(ValueError, match="low < high"):
+        widgets.FaceExplorer(decoder, z, dims=[1], limits=(3, -3))
+    explorer = widgets.FaceExplorer(decoder, z, dims=[1, 2])
+    with pytest.raises(ValueError, match="expected 2 values"):
+        explorer.set_values([1.0])

@@ -37,15 +37,21 @@ class EpochTimer(keras.callbacks.Callback):
 def _environment() -> dict:
     import tensorflow as tf
 
-    return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
-            "machine": platform.machine(), "processor": platform.processor() or "unknown",
-            "gpus": len(tf.config.list_physical_devices("GPU"))}
+    return {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "machine": platform.machine(),
+        "processor": platform.processor() or "unknown",
+        "gpus": len(tf.config.list_physical_devices("GPU")),
+    }
 
 
-def bench_train(n: int, epochs: int, batch_size: int = 100) -> list[dict]:
+def bench_train(n: int, epochs: int) -> list[dict]:
     """Train the lesson-01 autoencoder (plain ``fit``) and the lesson-02 VAE (custom ``train_step``)."""
     from vae_course import config, data, models
 
+    batch_size = 100
     config.seed_everything()
     x_train, _ = data.load_fashion_mnist("train")
     x_train = x_train[:n]
@@ -54,16 +60,23 @@ def bench_train(n: int, epochs: int, batch_size: int = 100) -> list[dict]:
     autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
     vae = models.build_vae(seed=config.SEED)
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-4))
-    for name, model, targets in (("autoencoder (fit)", autoencoder, x_train), ("VAE (train_step)", vae, None)):
+    for name, model, targets in (
+        ("autoencoder (fit)", autoencoder, x_train),
+        ("VAE (train_step)", vae, None),
+    ):
         timer = EpochTimer()
         model.fit(x_train, targets, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[timer])
         steady = timer.seconds[1:] or timer.seconds
-        rows.append({
-            "model": name, "images": len(x_train), "batch_size": batch_size,
-            "first_epoch_s": round(timer.seconds[0], 2),
-            "steady_epoch_s": round(float(np.median(steady)), 2),
-            "images_per_s": round(len(x_train) / float(np.median(steady)), 1),
-        })
+        rows.append(
+            {
+                "model": name,
+                "images": len(x_train),
+                "batch_size": batch_size,
+                "first_epoch_s": round(timer.seconds[0], 2),
+                "steady_epoch_s": round(float(np.median(steady)), 2),
+                "images_per_s": round(len(x_train) / float(np.median(steady)), 1),
+            }
+        )
     return rows
 
 
@@ -75,8 +88,10 @@ def bench_explorer(events: int) -> list[dict]:
     _, labels = data.load_fashion_mnist("test")
     vae = models.build_vae(seed=config.SEED)
     z = np.random.default_rng(0).standard_normal((len(labels), 2)).astype(np.float32)
-    explorer = widgets.latent_explorer(vae.decoder, z, labels, data.class_names())
-    path = np.stack([2.5 * np.sin(np.linspace(0, 6, events)), 2.5 * np.cos(np.linspace(0, 4, events))], axis=1)
+    explorer = widgets.LatentExplorer(vae.decoder, z, labels, data.class_names())
+    path = np.stack(
+        [2.5 * np.sin(np.linspace(0, 6, events)), 2.5 * np.cos(np.linspace(0, 4, events))], axis=1
+    )
     timings = {"decode_point": [], "decoder.predict": [], "slider event (decode + redraw)": []}
     for point in path[:10]:  # warm-up: first calls trace the model
         explorer.update(point)
@@ -91,9 +106,16 @@ def bench_explorer(events: int) -> list[dict]:
         start = time.perf_counter()
         explorer.sliders[axis].value = float(point[axis])
         timings["slider event (decode + redraw)"].append(time.perf_counter() - start)
-    return [{"step": name, "events": len(values), "median_ms": round(1e3 * float(np.median(values)), 2),
-             "p90_ms": round(1e3 * float(np.percentile(values, 90)), 2),
-             "max_ms": round(1e3 * float(np.max(values)), 2)} for name, values in timings.items()]
+    return [
+        {
+            "step": name,
+            "events": len(values),
+            "median_ms": round(1e3 * float(np.median(values)), 2),
+            "p90_ms": round(1e3 * float(np.percentile(values, 90)), 2),
+            "max_ms": round(1e3 * float(np.max(values)), 2),
+        }
+        for name, values in timings.items()
+    ]
 
 
 def print_table(rows: list[dict]) -> None:
@@ -106,8 +128,11 @@ def print_table(rows: list[dict]) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae_course.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m vae_course.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("name", choices=("train", "explorer"))
     parser.add_argument("--n", type=int, default=60_000, help="training images (train)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs; the first includes tracing (train)")
@@ -118,7 +143,9 @@ def main(argv=None) -> int:
     print_table(rows)
     target = args.json or Path("benchmarks") / "results" / f"{args.name}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"benchmark": args.name, "environment": _environment(), "rows": rows}, indent=2))
+    target.write_text(
+        json.dumps({"benchmark": args.name, "environment": _environment(), "rows": rows}, indent=2)
+    )
     print(f"\nwritten to {target}")
     return 0
 

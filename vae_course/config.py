@@ -55,13 +55,15 @@ def seed_everything(seed: int = SEED) -> int:
 def artifact_path(filename: str) -> Path:
     """Where a lesson saves a model or result that a later lesson may reuse.
 
-    The folder is ``$VAE_COURSE_ARTIFACTS`` or ``~/.cache/vae_course`` (created if needed). In FAST mode
-    ``_fast`` is added before the suffix, so a quick CI model never stands in for a fully trained one.
-    Example: ``artifact_path("vae_fashion.keras")``.
+    The folder is ``$VAE_COURSE_ARTIFACTS`` or ``~/.cache/vae_course`` (created if needed; the file is
+    not). In FAST mode ``_fast`` is added before the suffixes, so a quick CI model never stands in for a
+    fully trained one: ``artifact_path("vae_fashion.keras")`` is ``.../vae_fashion_fast.keras`` and
+    ``artifact_path("vae.weights.h5")`` is ``.../vae_fast.weights.h5`` (Keras needs the ``.weights.h5`` ending).
     """
     folder = Path(os.environ.get(ARTIFACTS_ENV_VAR) or Path.home() / ".cache" / "vae_course").expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     name = Path(filename)
     if fast_mode():
-        name = name.with_name(f"{name.stem}_fast{name.suffix}")
+        base, dot, suffixes = name.name.partition(".")
+        name = name.with_name(f"{base}_fast{dot}{suffixes}")
     return folder / name

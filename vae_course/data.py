@@ -1,6 +1,6 @@
 """Data loaders for the course: Fashion-MNIST and MNIST, read from the original files.
 
-Images come back as float32 arrays of shape ``(N, 32, 32, 1)`` in [0, 1]: the 28x28 originals
+Images come back as float32 arrays of shape ``(N, *IMAGE_SHAPE) = (N, 32, 32, 1)`` in [0, 1]: the 28x28 originals
 padded with 2 zero pixels on every side, so that three stride-2 convolutions halve 32 -> 16 -> 8 -> 4
 without rounding. Labels come back as int64 arrays of shape ``(N,)``.
 
@@ -21,16 +21,20 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 DATA_DIR_ENV_VAR = "VAE_COURSE_DATA_DIR"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 PAD = 2
+"""Zero pixels added on every side of the 28x28 originals."""
 IMAGE_SIZE = 28 + 2 * PAD
+"""Height and width of a loaded image, in pixels (32)."""
+IMAGE_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+"""Shape of one loaded image, ``(height, width, channels) = (32, 32, 1)``: what the Fashion models take."""
 
 FASHION_CLASSES: tuple[dict[str, str], ...] = (
     {"en": "T-shirt/top", "ko": "티셔츠/탑"},
@@ -113,14 +117,17 @@ def read_idx(path: str | os.PathLike, ndim: int) -> np.ndarray:
         raise IdxFormatError(
             f"{path} has the wrong length: its header says {' x '.join(map(str, dims))} = "
             f"{expected} bytes of data, but the file holds {found}. "
-            + ("It is truncated: delete it and fetch the dataset again." if found < expected
-               else "It has extra bytes at the end: is it a different file with the same name?")
+            + (
+                "It is truncated: delete it and fetch the dataset again."
+                if found < expected
+                else "It has extra bytes at the end: is it a different file with the same name?"
+            )
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(dims)
 
 
 def preprocess_images(images: np.ndarray) -> np.ndarray:
-    """uint8 ``(N, 28, 28)`` -> float32 ``(N, 32, 32, 1)`` in [0, 1], zero-padded by 2 pixels."""
+    """uint8 ``(N, 28, 28)`` -> float32 ``(N, *IMAGE_SHAPE)`` = ``(N, 32, 32, 1)`` in [0, 1], zero-padded by ``PAD``."""
     images = np.asarray(images)
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
@@ -214,7 +221,7 @@ def _fix_commands(dataset: _IdxDataset) -> str:
     if dataset.debian_dir is not None:
         lines.append("  sudo apt-get install dataset-fashion-mnist     # Debian/Ubuntu, no internet needed")
     lines.append(
-        f"  python -c \"import keras; keras.datasets.{dataset.keras_module}.load_data()\"   # any OS, once, online"
+        f'  python -c "import keras; keras.datasets.{dataset.keras_module}.load_data()"   # any OS, once, online'
     )
     lines.append(f"  or copy the four IDX .gz files into a folder and set {DATA_DIR_ENV_VAR}=/that/folder")
     return "\n".join(lines)
@@ -263,8 +270,10 @@ def _load(dataset: _IdxDataset, split: str, data_dir, download: Downloader | Non
     except Exception as error:  # offline, proxy, disk full: all end the same way for a learner
         raise DatasetNotFoundError(
             f"Could not find {dataset.name} ({split}) and could not download it "
-            f"({type(error).__name__}: {error}).\nSearched:\n" + "\n".join(searched)
-            + f"\nExpected files: {expected}\nFix it with one of:\n" + _fix_commands(dataset)
+            f"({type(error).__name__}: {error}).\nSearched:\n"
+            + "\n".join(searched)
+            + f"\nExpected files: {expected}\nFix it with one of:\n"
+            + _fix_commands(dataset)
         ) from error
     return _check_pair(images, labels, source=f"Keras' {dataset.keras_module} download")
 
@@ -294,13 +303,14 @@ def _read_pair(images_path: Path, labels_path: Path):
     return _check_pair(images, labels, source=f"{images_path} + {labels_path.name}")
 
 
-def find_fashion_mnist(split: str = "train") -> tuple[Path, Path] | None:
-    """The (images, labels) files ``load_fashion_mnist`` would read without ``data_dir``, or None.
+def find_fashion_mnist() -> tuple[Path, Path] | None:
+    """The training (images, labels) files ``load_fashion_mnist()`` would read without ``data_dir``, or None.
 
-    Looks only on disk (never downloads); ``course.py`` uses it to decide whether to install the data.
+    Searches ``$VAE_COURSE_DATA_DIR``, Keras' cache and the Debian package's folder, in that order, and
+    looks only on disk (never downloads); ``course.py`` uses it to decide whether to install the data.
     """
     for _label, folder in _search_dirs(FASHION_MNIST):
-        files = _files_in(folder, FASHION_MNIST, split)
+        files = _files_in(folder, FASHION_MNIST, "train")
         if files is not None:
             return files
     return None
@@ -334,4 +344,3 @@ def take(images: np.ndarray, labels: np.ndarray, n: int, seed: int | None = None
         return images[:n], labels[:n]
     index = np.random.default_rng(seed).permutation(len(images))[:n]
     return images[index], labels[index]
-

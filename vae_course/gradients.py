@@ -36,8 +36,9 @@ def standard_normal_draws(n: int, repeats: int = 1, seed: int | None = None) -> 
     return np.random.default_rng(seed).standard_normal((repeats, n))
 
 
-def score_function_gradient(f, mean: float, std: float, n: int, repeats: int = 1, seed: int | None = None,
-                            wrt: str = "mean") -> np.ndarray:
+def score_function_gradient(
+    f, mean: float, std: float, n: int, repeats: int = 1, seed: int | None = None, wrt: str = "mean"
+) -> np.ndarray:
     """Score-function (REINFORCE) estimate of ``d/d wrt E_{z ~ N(mean, std^2)}[f(z)]``. Shape ``(repeats,)``.
 
     Each estimate is ``mean_i f(z_i) * s(z_i)`` over ``n`` draws, with the score
@@ -54,8 +55,9 @@ def score_function_gradient(f, mean: float, std: float, n: int, repeats: int = 1
     return np.mean(values * score, axis=1)
 
 
-def reparameterised_gradient(f, mean: float, std: float, n: int, repeats: int = 1, seed: int | None = None,
-                             wrt: str = "mean") -> np.ndarray:
+def reparameterised_gradient(
+    f, mean: float, std: float, n: int, repeats: int = 1, seed: int | None = None, wrt: str = "mean"
+) -> np.ndarray:
     """Reparameterised estimate of ``d/d wrt E_{z ~ N(mean, std^2)}[f(z)]``. Shape ``(repeats,)``.
 
     Each estimate is ``mean_i d/d wrt f(mean + std * eps_i)`` over ``n`` draws, computed by
@@ -84,8 +86,16 @@ def reparameterised_gradient(f, mean: float, std: float, n: int, repeats: int = 
     return gradient.numpy()[:, 0]
 
 
-def estimator_variance(estimator, f, mean: float, std: float, sample_sizes, repeats: int = 1_000,
-                       seed: int | None = None, wrt: str = "mean") -> dict[str, np.ndarray]:
+def estimator_variance(
+    estimator,
+    f,
+    mean: float,
+    std: float,
+    sample_sizes,
+    repeats: int = 1_000,
+    seed: int | None = None,
+    wrt: str = "mean",
+) -> dict[str, np.ndarray]:
     """Run ``estimator`` ``repeats`` times for every ``n`` in ``sample_sizes``; summarise the estimates.
 
     Returns float64 arrays of shape ``(len(sample_sizes),)``: ``"n"``, ``"mean"`` (average estimate),
@@ -96,8 +106,9 @@ def estimator_variance(estimator, f, mean: float, std: float, sample_sizes, repe
         raise ValueError(f"a variance needs at least 2 repeats, got {repeats}")
     sample_sizes = [int(n) for n in sample_sizes]
     seeds = np.random.SeedSequence(seed).generate_state(len(sample_sizes))
-    estimates = [estimator(f, mean, std, n, repeats=repeats, seed=int(s), wrt=wrt)
-                 for n, s in zip(sample_sizes, seeds)]
+    estimates = [
+        estimator(f, mean, std, n, repeats=repeats, seed=int(s), wrt=wrt) for n, s in zip(sample_sizes, seeds)
+    ]
     variance = np.array([np.var(e, ddof=1) for e in estimates])
     return {
         "n": np.array(sample_sizes, dtype=np.float64),

@@ -54,10 +54,10 @@ def grid_points(x_values: np.ndarray, y_values: np.ndarray) -> np.ndarray:
     return np.stack([xx.ravel(), yy.ravel()], axis=-1).astype(np.float32)
 
 
-def decode_grid(decoder, x_values, y_values, batch_size: int = 256) -> np.ndarray:
+def decode_grid(decoder, x_values, y_values) -> np.ndarray:
     """Decode every point of the (x, y) grid. Shape ``(len(y), len(x), H, W, C)``, top row = largest y."""
     points = grid_points(x_values, y_values)
-    images = decoder.predict(points, batch_size=batch_size, verbose=0)
+    images = decoder.predict(points, batch_size=256, verbose=0)
     return images.reshape(len(y_values), len(x_values), *images.shape[1:])
 
 
@@ -113,9 +113,7 @@ def class_area_shares(
     return counts / counts.sum()
 
 
-def latent_space_report(
-    z: np.ndarray, labels: np.ndarray, samples: np.ndarray, n_classes: int = 10
-) -> dict[str, float]:
+def latent_space_report(z: np.ndarray, labels: np.ndarray, samples: np.ndarray) -> dict[str, float]:
     """The numbers behind lesson 01's three problems, for any 2-D latent space.
 
     ``z``: embeddings (N, 2); ``labels``: (N,); ``samples``: points a generator would decode (n, 2).
@@ -129,7 +127,7 @@ def latent_space_report(
       divided by the median spacing between neighbouring embeddings (about 1 when there are no holes).
     """
     z = np.asarray(z, dtype=np.float64)
-    shares = class_area_shares(z, labels, n_classes)
+    shares = class_area_shares(z, labels)
     spread = z.std(axis=0)
     spacing = np.median(nearest_distance(z, z, exclude_self=True))
     holes = nearest_distance(samples, z) / spacing

@@ -1,12 +1,18 @@
-"""Losses of the course, each with its reduction and unit stated.
+"""Losses of the course and their units: KL divergences, reconstruction losses, conversions to nats.
 
-Conventions used everywhere in the course:
+Every function states its shapes and its reduction. Conventions used everywhere in the course:
 
-* every function here returns one number **per example**, shape ``(batch,)``; averaging over the
-  batch is left to the caller (the models average over the batch);
-* KL divergence is **summed** over latent dimensions, in nats;
-* reconstruction losses say whether they **average** (``reduction="mean"``) or **sum**
-  (``reduction="sum"``) over the pixels of one image; sums of binary cross-entropy are in nats.
+* KL divergence is **summed** over latent dimensions, in nats (natural log). ``kl_divergence`` and
+  ``gaussian_kl`` return one number per example, ``(batch,)``; ``kl_divergence_per_dimension`` keeps
+  the dimensions, ``(batch, latent_dim)``; ``kl_to_standard_normal`` is one Python float for one dimension;
+* reconstruction losses return one number per image, ``(batch,)``, and say whether they **average**
+  (``reduction="mean"``) or **sum** (``reduction="sum"``) over the pixels of that image; sums of binary
+  cross-entropy are in nats. Averaging over the batch is left to the caller (``models.VAE`` averages);
+* ``gaussian_log_density`` sums over the last axis: ``(..., d) -> (...)``, in nats;
+* ``beta_from_weight``, ``weighted_to_nats`` and ``nats_to_bits_per_dim`` convert plain numbers
+  (Python floats) between the source book's weighted losses, nats per image and bits per dimension.
+
+The ELBO and the importance-weighted bound live in ``bounds``; per-dimension diagnostics in ``diagnostics``.
 """
 
 from __future__ import annotations
@@ -14,8 +20,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
-
 from keras import ops
 
 _EPSILON = 1e-7
@@ -105,57 +109,27 @@ def gaussian_log_density(z, mean, log_var):
     )
 
 
+def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p) -> np.ndarray:
+    """KL(N(mean_q, exp(log_var_q)) || N(mean_p, exp(log_var_p))) per example, in nats (NumPy, float64).
 
-# --------------------------------------------------------------------------------------------
-# Bounds on log p(x): ELBO and the importance-weighted bound (IWAE)
-# --------------------------------------------------------------------------------------------
-
-
-def bernoulli_log_likelihood(decoder, x):
-    """``log p(x | z)`` of a decoder with Bernoulli pixels: a function ``z -> (batch,)``, in nats.
-
-    It equals minus the summed binary cross-entropy. With continuous pixel values in [0, 1] this is
-    not a true log-likelihood (the Bernoulli is for 0/1 pixels); the course reports it as the VAE's
-    objective, in nats per image, and says so.
+    Diagonal Gaussians; shapes ``(batch, d)`` (broadcastable) -> ``(batch,)``, summed over d:
+    0.5 * sum(log_var_p - log_var_q + (exp(log_var_q) + (mean_q - mean_p)**2) / exp(log_var_p) - 1).
+    With mean_p = 0 and log_var_p = 0 it is ``kl_divergence``.
     """
-    x = np.asarray(x, dtype=np.float32)
-
-    def log_likelihood(z):
-        reconstruction = decoder(np.asarray(z, dtype=np.float32), training=False)
-        return -np.asarray(binary_crossentropy(x, reconstruction, reduction="sum"), dtype=np.float64)
-
-    return log_likelihood
+    mean_q, log_var_q, mean_p, log_var_p = (
+        np.asarray(a, dtype=np.float64) for a in (mean_q, log_var_q, mean_p, log_var_p)
+    )
+    terms = log_var_p - log_var_q + (np.exp(log_var_q) + np.square(mean_q - mean_p)) / np.exp(log_var_p) - 1.0
+    return 0.5 * np.sum(terms, axis=-1)
 
 
-def log_importance_weights(log_likelihood, z_mean, z_log_var, k: int, seed: int | None = None):
-    """``log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x)`` for ``k`` draws z_i ~ q(z|x) per example.
+def kl_to_standard_normal(mean: float, std: float) -> float:
+    """KL(N(mean, std^2) || N(0, 1)) in nats for one latent dimension, as a Python float.
 
-    ``log_likelihood``: function ``z (batch, d) -> (batch,)``; ``z_mean``, ``z_log_var``: ``(batch, d)``
-    (q is the diagonal Gaussian; p(z) = N(0, I)). Returns ``(batch, k)`` in nats.
+    The scalar form of ``kl_divergence``: 0.5 * (std^2 + mean^2 - 1 - log std^2). ``std`` must be positive.
     """
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
-    z_mean = np.asarray(z_mean, dtype=np.float64)
-    z_log_var = np.asarray(z_log_var, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    columns = []
-    for _ in range(k):
-        z = z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)
-        log_prior = np.asarray(gaussian_log_density(z, np.zeros_like(z), np.zeros_like(z)))
-        log_posterior = np.asarray(gaussian_log_density(z, z_mean, z_log_var))
-        columns.append(np.asarray(log_likelihood(z), dtype=np.float64) + log_prior - log_posterior)
-    return np.stack(columns, axis=1)
-
-
-def elbo(log_weights):
-    """Monte Carlo ELBO per example: the mean of the log weights over the k draws. ``(batch, k) -> (batch,)``."""
-    return np.mean(np.asarray(log_weights), axis=1)
-
-
-def iwae_bound(log_weights):
-    """Importance-weighted bound per example: ``log (1/k) sum_i w_i``, computed stably.
-
-    ``(batch, k) -> (batch,)``, in nats. ELBO <= IWAE_k <= log p(x), and IWAE_k grows with k.
-    """
-    log_weights = np.asarray(log_weights, dtype=np.float64)
-    return special.logsumexp(log_weights, axis=1) - np.log(log_weights.shape[1])
+    if not std > 0:
+        raise ValueError(f"std must be positive (a standard deviation, not a log-variance), got {std}")
+    z_mean = np.array([[mean]], dtype=np.float64)
+    z_log_var = np.array([[2.0 * math.log(std)]], dtype=np.float64)
+    return float(np.asarray(kl_divergence(z_mean, z_log_var))[0])

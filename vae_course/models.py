@@ -1,7 +1,8 @@
 """Model builders of the course: the convolutional encoder and decoder, the autoencoder, the VAE.
 
 The same builders serve lesson 01 (autoencoder, 2-D embedding), lesson 02 (VAE, 2-D latent) and
-the face lessons (other filters, latent size, channels and image size).
+the face lessons (``build_face_vae``: RGB 64x64, 200-D latent, ``FACE_FILTERS``, batch normalisation,
+LeakyReLU). Images are ``(batch, height, width, channels)`` with pixel values in [0, 1].
 """
 
 from __future__ import annotations
@@ -27,25 +28,73 @@ def _check_image_shape(shape, n_blocks: int, what: str) -> tuple[int, int, int]:
     return height, width, channels
 
 
+NORMALIZATIONS = (None, "batch")
+"""What may follow each convolution: nothing (the Fashion models) or ``BatchNormalization`` (the face models)."""
+ACTIVATIONS = ("relu", "leaky_relu")
+"""Activations of the hidden layers: ReLU (the Fashion models) or LeakyReLU (the face models)."""
+DECODER_OUTPUT_LAYERS = ("conv", "conv_transpose")
+"""The decoder's last layer: ``Conv2D`` (the Fashion models) or ``Conv2DTranspose`` (the face models), 3x3, stride 1."""
+FACE_FILTERS = (64, 64, 64, 64, 64)
+"""Filters of the face encoder's five stride-2 blocks (and, reversed, of the decoder's): 64x64 -> 2x2."""
+
+
+def _check_options(normalization, activation) -> None:
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+
+
+def _normalize_and_activate(x, normalization, activation, name: str, fused: bool):
+    """BatchNormalization (when asked) then the activation as its own layer (unless ``fused`` into the layer)."""
+    if normalization == "batch":
+        x = layers.BatchNormalization(name=f"{name}_batch_norm")(x)
+    if not fused:
+        activation_layer = layers.ReLU if activation == "relu" else layers.LeakyReLU
+        x = activation_layer(name=f"{name}_{activation}")(x)
+    return x
+
+
+def _conv_block(x, layer_class, n_filters: int, normalization, activation, name: str):
+    """One stride-2, 3x3, 'same' convolution (or transposed convolution), normalised and activated.
+
+    Without normalisation a ReLU stays inside the convolution (``activation="relu"``), as in the
+    lesson-01/02 models, so their layer names and saved files are unchanged. Otherwise the order is
+    convolution -> BatchNormalization -> activation layer, as in the source book's face models.
+    """
+    fused = normalization is None and activation == "relu"
+    x = layer_class(n_filters, 3, strides=2, padding="same", activation="relu" if fused else None, name=name)(
+        x
+    )
+    return _normalize_and_activate(x, normalization, activation, name, fused)
+
+
 def build_encoder(
     input_shape=(32, 32, 1),
     latent_dim: int = 2,
     filters=(32, 64, 128),
     variational: bool = False,
     seed: int | None = None,
+    normalization: str | None = None,
+    activation: str = "relu",
     name: str = "encoder",
 ) -> keras.Model:
-    """Convolutional encoder: len(filters) x [Conv2D 3x3, stride 2, ReLU, 'same'] -> Flatten -> Dense.
+    """Convolutional encoder: len(filters) x [Conv2D 3x3, stride 2, 'same' -> activation] -> Flatten -> Dense.
 
-    Each block halves height and width. Output: the embedding ``(batch, latent_dim)``, or for
+    Each block halves height and width. ``normalization="batch"`` puts a ``BatchNormalization``
+    between each convolution and its activation; ``activation`` is ``"relu"`` or ``"leaky_relu"``
+    (a ``LeakyReLU`` layer, Keras' default slope 0.3). Output: the embedding ``(batch, latent_dim)``, or for
     ``variational=True`` the list ``[z_mean, z_log_var, z]``, each ``(batch, latent_dim)``, where
     ``z`` is drawn by the ``Sampling`` layer (seeded by ``seed``).
+    The face encoder is ``build_encoder((64, 64, 3), 200, FACE_FILTERS, True, normalization="batch",
+    activation="leaky_relu")``.
     """
+    _check_options(normalization, activation)
     _check_image_shape(input_shape, len(filters), "input_shape")
     inputs = keras.Input(shape=tuple(input_shape), name="encoder_input")
     x = inputs
     for index, n_filters in enumerate(filters, start=1):
-        x = layers.Conv2D(n_filters, 3, strides=2, activation="relu", padding="same", name=f"conv_{index}")(x)
+        x = _conv_block(x, layers.Conv2D, n_filters, normalization, activation, name=f"conv_{index}")
     x = layers.Flatten(name="flatten")(x)
     if not variational:
         embedding = layers.Dense(latent_dim, name="embedding")(x)
@@ -60,34 +109,48 @@ def build_decoder(
     latent_dim: int = 2,
     output_shape=(32, 32, 1),
     filters=(128, 64, 32),
+    normalization: str | None = None,
+    activation: str = "relu",
+    output_layer: str = "conv",
     name: str = "decoder",
 ) -> keras.Model:
-    """Convolutional decoder: Dense -> Reshape -> len(filters) x [Conv2DTranspose 3x3, stride 2, ReLU]
-    -> Conv2D 3x3 with sigmoid.
+    """Convolutional decoder: Dense -> Reshape -> len(filters) x [Conv2DTranspose 3x3, stride 2 -> activation]
+    -> a 3x3, stride-1 output layer with sigmoid.
 
     Shapes: ``(batch, latent_dim)`` -> ``(batch, *output_shape)`` with pixel values in (0, 1).
     Each transposed convolution doubles height and width, starting from ``output / 2**len(filters)``.
+    With ``normalization=None`` the Dense layer is linear; with ``normalization="batch"`` it is followed,
+    like every transposed convolution, by ``BatchNormalization`` and the ``activation``
+    (``"relu"`` or ``"leaky_relu"``). ``output_layer`` is ``"conv"`` (``Conv2D``, lessons 01-02) or
+    ``"conv_transpose"`` (``Conv2DTranspose``, the source book's face decoder).
     """
+    _check_options(normalization, activation)
+    if output_layer not in DECODER_OUTPUT_LAYERS:
+        raise ValueError(f"output_layer must be one of {DECODER_OUTPUT_LAYERS}, got {output_layer!r}")
     height, width, channels = _check_image_shape(output_shape, len(filters), "output_shape")
     start_height, start_width = height // 2 ** len(filters), width // 2 ** len(filters)
     inputs = keras.Input(shape=(latent_dim,), name="decoder_input")
     x = layers.Dense(start_height * start_width * filters[0], name="dense")(inputs)
+    if normalization is not None:
+        x = _normalize_and_activate(x, normalization, activation, "dense", fused=False)
     x = layers.Reshape((start_height, start_width, filters[0]), name="reshape")(x)
     for index, n_filters in enumerate(filters, start=1):
-        x = layers.Conv2DTranspose(
-            n_filters, 3, strides=2, activation="relu", padding="same", name=f"conv_transpose_{index}"
-        )(x)
-    outputs = layers.Conv2D(channels, 3, padding="same", activation="sigmoid", name="decoder_output")(x)
+        x = _conv_block(
+            x, layers.Conv2DTranspose, n_filters, normalization, activation, f"conv_transpose_{index}"
+        )
+    output_class = layers.Conv2D if output_layer == "conv" else layers.Conv2DTranspose
+    outputs = output_class(channels, 3, padding="same", activation="sigmoid", name="decoder_output")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_autoencoder(input_shape=(32, 32, 1), latent_dim: int = 2, filters=(32, 64, 128)):
-    """Encoder, decoder (mirrored filters) and the autoencoder that chains them.
+def build_autoencoder(input_shape=(32, 32, 1), latent_dim: int = 2):
+    """Encoder, decoder (filters 32, 64, 128, mirrored) and the autoencoder that chains them.
 
+    Shapes: images ``(batch, *input_shape)`` -> embedding ``(batch, latent_dim)`` -> images.
     Returns ``(autoencoder, encoder, decoder)``; the three share weights.
     """
-    encoder = build_encoder(input_shape, latent_dim, filters)
-    decoder = build_decoder(latent_dim, input_shape, tuple(reversed(filters)))
+    encoder = build_encoder(input_shape, latent_dim)
+    decoder = build_decoder(latent_dim, input_shape)
     autoencoder = keras.Model(encoder.input, decoder(encoder.output), name="autoencoder")
     return autoencoder, encoder, decoder
 
@@ -98,12 +161,18 @@ class VAE(keras.Model):
 
     Loss per batch (the source book's scale):
     ``total = reconstruction_weight * mean_over_pixels(rec) + kl_weight * KL``, both terms averaged
-    over the batch, KL summed over latent dimensions. With ``rec = "bce"``, weight 500 and
-    kl_weight 1 this is the Fashion-MNIST VAE's ``500 x mean BCE + KL``. Metrics (and their ``val_``
-    twins): ``total_loss``, ``reconstruction_loss`` (already multiplied by the weight) and ``kl_loss``.
+    over the batch, KL summed over latent dimensions (nats). ``rec`` is ``reconstruction_loss``:
+    ``"bce"`` (binary cross-entropy) or ``"mse"`` (squared error), each averaged over the pixels of an
+    image. With ``"bce"``, weight 500 and kl_weight 1 this is the Fashion-MNIST VAE's
+    ``500 x mean BCE + KL``; the face VAE (``build_face_vae``) uses ``2000 x mean MSE + KL``.
+    Metrics (and their ``val_`` twins): ``total_loss``, ``reconstruction_loss`` (already multiplied
+    by the weight) and ``kl_loss``.
 
     ``encoder`` must return ``[z_mean, z_log_var, z]``. ``call`` decodes the posterior mean, so
     ``vae(x)`` / ``vae.predict(x)`` is deterministic; training decodes the sampled ``z``.
+    ``train_step`` runs encoder and decoder with ``training=True`` (batch normalisation uses the
+    batch's statistics and updates its moving averages); ``test_step`` and ``call`` use ``training=False``
+    unless told otherwise.
     """
 
     def __init__(
@@ -134,7 +203,7 @@ class VAE(keras.Model):
         return [self.total_loss_tracker, self.reconstruction_loss_tracker, self.kl_loss_tracker]
 
     def call(self, inputs, training=False):
-        z_mean, z_log_var, z = self.encoder(inputs, training=training)
+        z_mean, _, z = self.encoder(inputs, training=training)
         return self.decoder(z if training else z_mean, training=training)
 
     def compute_vae_losses(self, x, training=False):
@@ -198,5 +267,34 @@ def build_vae(
     encoder = build_encoder(input_shape, latent_dim, filters, variational=True, seed=seed)
     decoder = build_decoder(latent_dim, input_shape, tuple(reversed(filters)))
     vae = VAE(encoder, decoder, **vae_kwargs)
+    vae.build((None, *input_shape))
+    return vae
+
+
+def build_face_vae(
+    latent_dim: int = 200,
+    image_size: int = 64,
+    seed: int | None = None,
+    reconstruction_weight: float = 2000.0,
+) -> VAE:
+    """The source book's CelebA VAE: RGB ``(image_size, image_size, 3)`` faces, ``latent_dim``-D latent space.
+
+    Encoder: 5 x [Conv2D 64, 3x3, stride 2 -> BatchNormalization -> LeakyReLU] -> Flatten -> Dense
+    ``z_mean``/``z_log_var``. Decoder: Dense -> BatchNormalization -> LeakyReLU -> Reshape -> 5 x
+    [Conv2DTranspose 64, 3x3, stride 2 -> BatchNormalization -> LeakyReLU] -> Conv2DTranspose 3, 3x3,
+    stride 1, sigmoid. At the defaults: 253,584 encoder and 240,131 decoder parameters (as in the book).
+    Loss: ``reconstruction_weight * mean_over_pixels(MSE) + KL``, i.e. the standard form with
+    ``beta = losses.beta_from_weight(reconstruction_weight, image_size**2 * 3)``
+    (12288 / 2000 = 6.144 at the defaults). ``image_size`` must be a multiple of 32.
+    """
+    input_shape = (image_size, image_size, 3)
+    face_options = {"normalization": "batch", "activation": "leaky_relu"}
+    encoder = build_encoder(
+        input_shape, latent_dim, FACE_FILTERS, variational=True, seed=seed, **face_options
+    )
+    decoder = build_decoder(
+        latent_dim, input_shape, tuple(reversed(FACE_FILTERS)), output_layer="conv_transpose", **face_options
+    )
+    vae = VAE(encoder, decoder, reconstruction_loss="mse", reconstruction_weight=reconstruction_weight)
     vae.build((None, *input_shape))
     return vae
