@@ -406,7 +406,7 @@ def check_train_step(model_class) -> None:
     (encoder and decoder) with ``self.optimizer``, and return the metrics dict ``{"total_loss": ...,
     "reconstruction_loss": ..., "kl_loss": ...}`` with the values ``models.VAE`` computes: reconstruction
     = weight x mean BCE, KL summed over latent dimensions, both averaged over the batch. Finally
-    ``fit()`` must run it for one epoch.
+    ``fit()`` must run it for two epochs.
     """
     if not (inspect.isclass(model_class) and issubclass(model_class, keras.Model)):
         raise TypeError(
