@@ -204,3 +204,189 @@ def test_face_explorer_rejects_bad_arguments(rgb_linear_decoder):
     explorer = widgets.FaceExplorer(decoder, z, dims=[1, 2])
     with pytest.raises(ValueError, match="expected 2 values"):
         explorer.set_values([1.0])
+
+
+# --------------------------------------------------------------------------------------------
+# Lesson 05: AttributeExplorer, MorphExplorer; decode_point against an eager call
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def face_codes():
+    """Three codes for the 5-D RGB decoder above, two attribute vectors, and 4x4 'original' uint8 faces."""
+    rng = np.random.default_rng(7)
+    codes = rng.normal(size=(3, 5)).astype(np.float32)
+    vectors = rng.normal(size=(2, 5)).astype(np.float32)
+    faces = rng.integers(0, 256, size=(3, 4, 4, 3), dtype=np.uint8)
+    return codes, vectors, faces
+
+
+def test_decode_point_equals_an_eager_decoder_call(rgb_linear_decoder):
+    decoder, weights, bias = rgb_linear_decoder
+    z = np.array([0.3, -1.0, 2.0, 0.0, 0.5])
+    np.testing.assert_allclose(
+        widgets.decode_point(decoder, z), _decoded(z, weights, bias), rtol=1e-5, atol=1e-6
+    )
+    eager = np.asarray(decoder(z[np.newaxis].astype(np.float32), training=False))[0]
+    np.testing.assert_allclose(widgets.decode_point(decoder, z), eager, atol=1e-6)
+    with pytest.raises(ValueError, match="5 coordinates, got 2"):
+        widgets.decode_point(decoder, [0.0, 1.0])
+
+
+def test_attribute_explorer_sliders_add_up_and_map_to_the_decoded_image(rgb_linear_decoder, face_codes):
+    decoder, weights, bias = rgb_linear_decoder
+    codes, vectors, faces = face_codes
+    explorer = widgets.AttributeExplorer(decoder, codes, vectors, names=["Smiling", "Male"], faces=faces)
+    assert [s.description for s in explorer.sliders] == ["Smiling", "Male"]
+    assert [s.value for s in explorer.sliders] == [0.0, 0.0]
+    np.testing.assert_allclose(explorer.start_image, _decoded(codes[0], weights, bias), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(explorer.last_image, explorer.start_image, atol=1e-6)
+    np.testing.assert_array_equal(
+        np.asarray(explorer.live.figure.axes[0].images[0].get_array()), faces[0] / np.float32(255)
+    )
+    before = explorer.live.image.value
+
+    explorer.sliders[0].value = 1.5
+    explorer.sliders[1].value = -0.5  # the second slider adds to the first, it does not replace it
+    expected_code = codes[0] + 1.5 * vectors[0] - 0.5 * vectors[1]
+    np.testing.assert_allclose(explorer.code, expected_code, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(explorer.last_image, widgets.decode_point(decoder, expected_code), atol=1e-6)
+    np.testing.assert_allclose(
+        explorer.last_image, _decoded(expected_code, weights, bias), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(np.asarray(explorer.picture.get_array()), explorer.last_image, rtol=1e-6)
+    moved = np.linalg.norm(expected_code - codes[0])
+    assert explorer.caption.get_text() == f"edited: moved by {moved:.2f}"
+    assert explorer.live.image.value != before
+
+    explorer.set_alphas({"Male": 2.0})  # by name: the other slider stays
+    assert explorer.alphas == [1.5, 2.0]
+    np.testing.assert_allclose(
+        explorer.code, codes[0] + 1.5 * vectors[0] + 2.0 * vectors[1], rtol=1e-6, atol=1e-6
+    )
+    explorer.set_alphas([-4.0, 0.0])  # outside (-3, 3): the slider widens instead of clipping
+    assert explorer.sliders[0].min == -4.0 and explorer.alphas == [-4.0, 0.0]
+    np.testing.assert_allclose(
+        explorer.last_image, _decoded(codes[0] - 4.0 * vectors[0], weights, bias), rtol=1e-5, atol=1e-6
+    )
+    explorer.reset()
+    assert explorer.alphas == [0.0, 0.0]
+    np.testing.assert_allclose(explorer.code, codes[0], atol=1e-7)
+
+
+def test_attribute_explorer_selects_faces_and_keeps_the_alphas(rgb_linear_decoder, face_codes):
+    decoder, weights, bias = rgb_linear_decoder
+    codes, vectors, faces = face_codes
+    explorer = widgets.AttributeExplorer(
+        decoder,
+        codes,
+        {"a": vectors[0], "b": vectors[1]},
+        faces=faces,
+        face_labels=["x.jpg", "y.jpg", "z.jpg"],
+    )
+    assert explorer.names == ["a", "b"]
+    assert [label for label, _ in explorer.dropdown.options] == ["x.jpg", "y.jpg", "z.jpg"]
+    explorer.set_alphas([1.0, 0.0])
+    explorer.select(2)
+    assert explorer.dropdown.value == 2 and explorer.index == 2
+    np.testing.assert_allclose(explorer.code, codes[2] + vectors[0], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(explorer.start_image, _decoded(codes[2], weights, bias), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(
+        np.asarray(explorer.original_picture.get_array()), faces[2] / np.float32(255)
+    )
+    explorer.dropdown.value = 1  # the learner picks a face
+    np.testing.assert_allclose(
+        explorer.last_image, _decoded(codes[1] + vectors[0], weights, bias), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_attribute_explorer_rejects_bad_arguments(rgb_linear_decoder, face_codes):
+    decoder = rgb_linear_decoder[0]
+    codes, vectors, faces = face_codes
+    with pytest.raises(ValueError, match=r"codes must be \(N, 5\)"):
+        widgets.AttributeExplorer(decoder, codes[:, :4], vectors)
+    with pytest.raises(ValueError, match=r"vectors must be \(k, 5\)"):
+        widgets.AttributeExplorer(decoder, codes, vectors[:, :3])
+    with pytest.raises(ValueError, match="one name per vector"):
+        widgets.AttributeExplorer(decoder, codes, vectors, names=["only one"])
+    with pytest.raises(ValueError, match="low < high"):
+        widgets.AttributeExplorer(decoder, codes, vectors, alpha_range=(3, -3))
+    with pytest.raises(ValueError, match="one image"):
+        widgets.AttributeExplorer(decoder, codes, vectors, faces=faces[:2])
+    with pytest.raises(ValueError, match="one label per code"):
+        widgets.AttributeExplorer(decoder, codes, vectors, face_labels=["a"])
+    with pytest.raises(ValueError, match="from 0 to 2"):
+        widgets.AttributeExplorer(decoder, codes, vectors, index=3)
+    explorer = widgets.AttributeExplorer(decoder, codes, vectors)
+    with pytest.raises(ValueError, match="expected 2 alphas"):
+        explorer.set_alphas([1.0])
+    with pytest.raises(ValueError, match="unknown vector names"):
+        explorer.set_alphas({"Smiling": 1.0})
+    with pytest.raises(ValueError, match="from 0 to 2"):
+        explorer.select(-1)
+
+
+def test_morph_explorer_slider_and_toggle_map_to_the_decoded_path_point(rgb_linear_decoder, face_codes):
+    from vae_course import attributes
+
+    decoder, weights, bias = rgb_linear_decoder
+    codes = face_codes[0]
+    explorer = widgets.MorphExplorer(decoder, codes, pair=(0, 2), t=0.25, mode="lerp")
+    expected = 0.75 * codes[0].astype(np.float64) + 0.25 * codes[2]
+    np.testing.assert_allclose(explorer.code, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(explorer.last_image, _decoded(expected, weights, bias), rtol=1e-5, atol=1e-6)
+    assert explorer.caption.get_text() == f"lerp, t = 0.25, |z| = {np.linalg.norm(expected):.2f}"
+
+    explorer.toggle.value = "slerp"  # the learner clicks the toggle
+    slerped = attributes.slerp(codes[0], codes[2], 0.25)
+    assert np.linalg.norm(slerped - expected) > 1e-3  # the two paths differ here
+    np.testing.assert_allclose(explorer.code, slerped, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(explorer.last_image, widgets.decode_point(decoder, slerped), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(explorer.picture.get_array()), explorer.last_image, rtol=1e-6)
+
+    explorer.set_t(0.0)
+    np.testing.assert_array_equal(explorer.code, codes[0])
+    explorer.set_mode("lerp")
+    explorer.slider.value = 1.0
+    np.testing.assert_array_equal(explorer.code, codes[2])
+    np.testing.assert_allclose(explorer.last_image, _decoded(codes[2], weights, bias), rtol=1e-5, atol=1e-6)
+    assert explorer.mode == "lerp" and explorer.t == 1.0
+
+
+def test_morph_explorer_selects_a_new_pair(rgb_linear_decoder, face_codes):
+    decoder, weights, bias = rgb_linear_decoder
+    codes, _, faces = face_codes
+    explorer = widgets.MorphExplorer(decoder, codes, faces=faces, t=0.5, mode="lerp")
+    assert len(explorer.live.figure.axes) == 5
+    explorer.select(1, 2)
+    assert (explorer.dropdown_a.value, explorer.dropdown_b.value) == (1, 2)
+    np.testing.assert_allclose(explorer.code, 0.5 * (codes[1] + codes[2]), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(explorer.end_pictures[0].get_array()),
+        _decoded(codes[1], weights, bias),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    np.testing.assert_array_equal(
+        np.asarray(explorer.original_pictures[1].get_array()), faces[2] / np.float32(255)
+    )
+    explorer.dropdown_a.value = 0  # the learner picks face A
+    np.testing.assert_allclose(explorer.code, 0.5 * (codes[0] + codes[2]), rtol=1e-6, atol=1e-6)
+
+
+def test_morph_explorer_rejects_bad_arguments(rgb_linear_decoder, face_codes):
+    decoder = rgb_linear_decoder[0]
+    codes = face_codes[0]
+    with pytest.raises(ValueError, match="mode must be one of"):
+        widgets.MorphExplorer(decoder, codes, mode="cubic")
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
+        widgets.MorphExplorer(decoder, codes, t=1.5)
+    with pytest.raises(ValueError, match="face B must be a face index from 0 to 2"):
+        widgets.MorphExplorer(decoder, codes, pair=(0, 3))
+    with pytest.raises(ValueError, match=r"codes must be \(N, 5\)"):
+        widgets.MorphExplorer(decoder, np.zeros((2, 3)))
+    explorer = widgets.MorphExplorer(decoder, codes)
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
+        explorer.set_t(-0.1)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        explorer.set_mode("LERP")
