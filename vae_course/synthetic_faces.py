@@ -128,6 +128,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from vae_course.celeba import ATTRIBUTE_NAMES
+
 IMAGE_WIDTH = 178
 """Width of a CelebA aligned image, pixels."""
 IMAGE_HEIGHT = 218
@@ -140,51 +142,6 @@ DEFAULT_N_IMAGES = 20_000
 DEFAULT_SEED = 42
 MARKER_NAME = "SYNTHETIC_FACES.json"
 """Written last into a complete set: ``{"generator", "version", "n_images", "seed"}``."""
-
-# CelebA's 40 attributes in the official order (the second line of list_attr_celeba.txt).
-# vae_course.celeba.ATTRIBUTE_NAMES is the reference; a test checks that both agree.
-_OFFICIAL_ATTRIBUTE_NAMES = (
-    "5_o_Clock_Shadow",
-    "Arched_Eyebrows",
-    "Attractive",
-    "Bags_Under_Eyes",
-    "Bald",
-    "Bangs",
-    "Big_Lips",
-    "Big_Nose",
-    "Black_Hair",
-    "Blond_Hair",
-    "Blurry",
-    "Brown_Hair",
-    "Bushy_Eyebrows",
-    "Chubby",
-    "Double_Chin",
-    "Eyeglasses",
-    "Goatee",
-    "Gray_Hair",
-    "Heavy_Makeup",
-    "High_Cheekbones",
-    "Male",
-    "Mouth_Slightly_Open",
-    "Mustache",
-    "Narrow_Eyes",
-    "No_Beard",
-    "Oval_Face",
-    "Pale_Skin",
-    "Pointy_Nose",
-    "Receding_Hairline",
-    "Rosy_Cheeks",
-    "Sideburns",
-    "Smiling",
-    "Straight_Hair",
-    "Wavy_Hair",
-    "Wearing_Earrings",
-    "Wearing_Hat",
-    "Wearing_Lipstick",
-    "Wearing_Necklace",
-    "Wearing_Necktie",
-    "Young",
-)
 
 # Official CelebA partition: 162,770 train, 19,867 valid, 19,962 test of 202,599 images.
 _PARTITION_FRACTIONS = (162_770 / 202_599, 19_867 / 202_599)
@@ -1110,15 +1067,6 @@ _STRING_FACTORS = ("hair_colour", "hat_style", "beard_style")
 _CHUNK_SIZE = 100
 
 
-def official_attribute_names() -> tuple:
-    """The 40 attribute names in CelebA's order (``vae_course.celeba.ATTRIBUTE_NAMES`` if it exists)."""
-    try:
-        from vae_course.celeba import ATTRIBUTE_NAMES
-    except ImportError:
-        return _OFFICIAL_ATTRIBUTE_NAMES
-    return tuple(ATTRIBUTE_NAMES)
-
-
 def partition_counts(n_images: int) -> tuple[int, int, int]:
     """(train, valid, test) sizes for ``n_images`` faces, in CelebA's proportions (about 80/10/10).
 
@@ -1236,7 +1184,7 @@ def write_synthetic_celeba(
     if progress:
         print()
 
-    names = official_attribute_names()
+    names = ATTRIBUTE_NAMES
     if set(names) != set(rows[0][1]):
         raise RuntimeError(
             "the generator's attributes differ from vae_course.celeba.ATTRIBUTE_NAMES: "
