@@ -202,6 +202,15 @@ class KLExplorer:
         return self.live.refresh()
 
 
+def _image_panels(panels: int, width: float, height: float) -> tuple[LiveFigure, list]:
+    """A ``LiveFigure`` with ``panels`` image axes in one row, ``width`` inches each, axes hidden."""
+    live = LiveFigure(figsize=(width * panels, height))
+    axes = [live.figure.add_subplot(1, panels, index + 1) for index in range(panels)]
+    for ax in axes:
+        ax.axis("off")
+    return live, axes
+
+
 class FaceExplorer:
     """Sliders on chosen latent dimensions of one face: move them and see the decoded face change.
 
@@ -241,10 +250,7 @@ class FaceExplorer:
         self.code = self.start.copy()
 
         panels = 3 if original is not None else 2
-        self.live = LiveFigure(figsize=(2.4 * panels, 2.9))
-        axes = [self.live.figure.add_subplot(1, panels, index + 1) for index in range(panels)]
-        for ax in axes:
-            ax.axis("off")
+        self.live, axes = _image_panels(panels, 2.4, 2.9)
         if original is not None:
             original = np.asarray(original)
             axes[0].imshow(original, cmap=IMAGE_COLORMAP if original.ndim == 2 else None, vmin=0, vmax=1)
@@ -443,10 +449,7 @@ class AttributeExplorer:
         self._hold = False
 
         panels = 3 if self.faces is not None else 2
-        self.live = LiveFigure(figsize=(2.4 * panels, 2.9))
-        axes = [self.live.figure.add_subplot(1, panels, i + 1) for i in range(panels)]
-        for ax in axes:
-            ax.axis("off")
+        self.live, axes = _image_panels(panels, 2.4, 2.9)
         self.original_picture = None
         if self.faces is not None:
             self.original_picture = _show(axes[0], _face_image(self.faces, self.index), "original")
@@ -606,10 +609,7 @@ class MorphExplorer:
         self._hold = False
 
         panels = 5 if self.faces is not None else 3
-        self.live = LiveFigure(figsize=(2.2 * panels, 2.8))
-        axes = [self.live.figure.add_subplot(1, panels, i + 1) for i in range(panels)]
-        for ax in axes:
-            ax.axis("off")
+        self.live, axes = _image_panels(panels, 2.2, 2.8)
         self.original_pictures = None
         inner = axes[1:-1] if self.faces is not None else axes
         if self.faces is not None:
