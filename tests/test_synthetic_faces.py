@@ -93,7 +93,7 @@ def test_official_layout(face_set):
     partition = [line.split() for line in (face_set / "list_eval_partition.txt").read_text().splitlines()]
     assert [name for name, _ in partition] == jpegs
     codes = np.array([int(code) for _, code in partition])
-    assert set(codes) == {0, 1, 2} and np.all(np.diff(codes) >= 0)  # contiguous ranges, as in CelebA
+    assert codes.tolist() == [synthetic_faces.split_code(i) for i in range(1, N_FACES + 1)]  # by index alone
     counts = tuple(int((codes == k).sum()) for k in range(3))
     assert counts == synthetic_faces.partition_counts(N_FACES)
     assert counts[0] / N_FACES == pytest.approx(0.80, abs=0.01) and counts[2] / N_FACES == pytest.approx(
@@ -112,10 +112,19 @@ def test_official_layout(face_set):
 
 
 @pytest.mark.parametrize(
-    "n, expected", [(1, (1, 0, 0)), (3, (1, 1, 1)), (10, (8, 1, 1)), (202_599, (162_770, 19_867, 19_962))]
+    "n, expected",
+    [(1, (1, 0, 0)), (9, (8, 1, 0)), (10, (8, 1, 1)), (800, (640, 80, 80)), (20_000, (16_000, 2_000, 2_000))],
 )
-def test_partition_counts_follow_celeba(n, expected):
+def test_partition_counts_are_about_80_10_10(n, expected):
     assert synthetic_faces.partition_counts(n) == expected
+
+
+def test_a_face_keeps_its_split_in_every_set_size():
+    """FAST mode's small set and full mode's large set agree on every face's split (no test face is trained on)."""
+    small = [synthetic_faces.split_code(index) for index in range(1, 801)]
+    large = [synthetic_faces.split_code(index) for index in range(1, 20_001)]
+    assert large[:800] == small
+    assert small[7:10] == [0, 1, 2] and small[17:20] == [0, 1, 2]
 
 
 def test_faces_are_aligned_like_celeba(face_set):

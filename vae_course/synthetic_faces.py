@@ -45,12 +45,12 @@ eye_size, eye_openness U(0.85, 1.15), U(0.15, 1)                      almond siz
 eyebrow_thickness      U(0.3, 1) male, U(0, 0.7) female               brow thickness
 eyebrow_arch           U(0, 0.6) male, U(0.2, 1) female               brow arch
 mouth_curvature        U(0.5, 1) with p 0.48, else U(-0.3, 0.2)       corners up (smile) or down
-mouth_opening          U(0.5, 1) w.p. 0.8 (smiling) / 0.3, else U(0, 0.2) open mouth, teeth
+mouth_opening          U(0.5, 1) w.p. 0.9 (smiling) / 0.2, else U(0, 0.2) open mouth, teeth
 lip_thickness          U(0, 1)                                        lip heights
 nose_size, nose_point  U(0, 1), U(0, 1)                               nose width / tip
 cheekbones             U(0.3, 1) if smiling else U(0, 0.7)            raised cheek highlights
 eyeglasses             B(0.12 + 0.08 male + 0.1 [age > 0.6])          frames, lenses, arms
-sunglasses             B(0.15) among eyeglasses                       dark lenses
+sunglasses             B(0.25) among eyeglasses                       dark lenses
 hat                    B(0.08); hat_style beanie / cap / fedora        a hat over the hair
 beard                  male: 0 or density U(0.5, 1); beard_style      full beard or goatee, stippled
 moustache              male: B(0.85 full, 0.7 goatee, 0.08 none)      hair over the upper lip
@@ -62,9 +62,9 @@ under_eye_bags         age x 0.9 + U(-0.2, 0.3)                       crescents 
 earrings, necklace     female B(0.25), B(0.15)                        studs or hoops; a chain
 necktie                male B(0.15)                                   collar and tie
 background_r, g, b     random hue, saturation 0.1..0.5, value .3..0.95 soft gradient behind the head
-rotation_deg           U(-4, 4)                                       roll of the whole head
-shift_x, shift_y       U(-3, 3) px                                    translation
-scale                  U(0.94, 1.06)                                  size
+rotation_deg           U(-2.5, 2.5)                                   roll of the whole head
+shift_x, shift_y       U(-2, 2) px                                    translation
+scale                  U(0.96, 1.04)                                  size
 light_azimuth_deg      U(-50, 50), light_elevation_deg U(10, 40)      shading, shadow side
 jpeg_quality           integer U[70, 95]                              JPEG artefacts
 blur                   U(0, 1)                                        Gaussian blur 1.2..2 px above 0.9
@@ -97,15 +97,20 @@ Heavy_Makeup with Wearing_Lipstick           heavy makeup only with lipstick (P(
 Gray_Hair against Young                      gray only when age > 0.5; Young is age < 0.45
 Male with short hair, Bald, Receding         hair length by sex; recession only for men over 0.45
 Blond_Hair against Male                      blond for 30 % of non-gray women, 10 % of men
-Smiling with Mouth_Slightly_Open             open mouths 80 % of smiles, 30 % otherwise
+Smiling with Mouth_Slightly_Open             open mouths 90 % of smiles, 20 % otherwise
 Smiling with High_Cheekbones                 cheekbones drawn from a higher range when smiling
 Bags_Under_Eyes and Double_Chin with age     both grow with the age factor
 ==========================================  =====================================================
 
 Reproducibility: image ``i`` (1-based) is drawn from ``numpy.random.default_rng([seed, i])`` alone, so the
 same seed gives byte-identical files whatever the number of processes, and a set of n faces holds the first
-n faces of any larger set with the same seed (the partition, which follows CelebA's index ranges scaled to
-n, does depend on n).
+n faces of any larger set with the same seed. The partition depends on the index alone too (``split_code``:
+of every ten faces, eight train, one valid, one test), so the sets also agree on every face's split: the test
+faces of FAST mode's small set are test faces of full mode's large set, never training faces of its model.
+
+Legibility: a 64x64 VAE trained for minutes on a CPU learns what moves many pixels first. Smiles (a broad,
+open grin with teeth) and eyeglasses (thick dark frames, tinted lenses) are drawn larger than life so that
+lesson 04's model encodes them and lesson 05 can measure their vectors; ``GENERATOR_VERSION`` 2.
 
 Caching: ``ensure_synthetic_celeba(n_images, seed)`` keeps one folder per (n_images, seed),
 ``synthetic_celeba_<n>_<seed>`` in the artifacts folder. Its content depends only on those two numbers, so
@@ -136,15 +141,13 @@ IMAGE_HEIGHT = 218
 """Height of a CelebA aligned image, pixels."""
 EYE_POSITIONS = ((70.0, 111.0), (108.0, 111.0))
 """Where the left and right eye centres land in an unrotated, unshifted face: (x, y) pixels."""
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the drawing changes, so a cached set of an older version is drawn again."""
 DEFAULT_N_IMAGES = 20_000
 DEFAULT_SEED = 42
 MARKER_NAME = "SYNTHETIC_FACES.json"
 """Written last into a complete set: ``{"generator", "version", "n_images", "seed"}``."""
 
-# Official CelebA partition: 162,770 train, 19,867 valid, 19,962 test of 202,599 images.
-_PARTITION_FRACTIONS = (162_770 / 202_599, 19_867 / 202_599)
 
 SMILING_THRESHOLD = 0.35
 """Smiling is ``mouth_curvature > SMILING_THRESHOLD`` (corners raised)."""
@@ -173,7 +176,7 @@ _SKIN_PALETTE = np.array(
 _IRIS_COLOURS = ((70, 42, 25), (95, 60, 30), (60, 90, 130), (80, 110, 80), (40, 30, 25), (110, 95, 60))
 _LIPSTICK_COLOURS = ((196, 28, 48), (165, 20, 62), (215, 80, 115), (130, 28, 58), (220, 60, 60))
 _EYESHADOW_COLOURS = ((125, 75, 65), (120, 72, 132), (82, 102, 150), (178, 138, 90), (90, 60, 60))
-_FRAME_COLOURS = ((18, 18, 20), (62, 36, 22), (150, 150, 156), (190, 160, 90), (120, 24, 30), (30, 45, 110))
+_FRAME_COLOURS = ((18, 18, 20), (62, 36, 22), (48, 48, 56), (96, 64, 30), (120, 24, 30), (30, 45, 110))
 _HAT_COLOURS = (
     (160, 30, 35),
     (30, 40, 90),
@@ -268,14 +271,14 @@ def sample_factors(rng: np.random.Generator) -> dict:
     f["eyebrow_arch"] = float(rng.uniform(0.0, 0.6) if male else rng.uniform(0.2, 1.0))
     smiling = rng.random() < 0.48
     f["mouth_curvature"] = float(rng.uniform(0.5, 1.0) if smiling else rng.uniform(-0.3, 0.2))
-    opened = rng.random() < (0.8 if smiling else 0.3)
+    opened = rng.random() < (0.9 if smiling else 0.1)
     f["mouth_opening"] = float(rng.uniform(0.5, 1.0) if opened else rng.uniform(0.0, 0.2))
     f["lip_thickness"] = float(rng.random())
     f["nose_size"] = float(rng.random())
     f["nose_point"] = float(rng.random())
     f["cheekbones"] = float(rng.uniform(0.3, 1.0) if smiling else rng.uniform(0.0, 0.7))
     f["eyeglasses"] = int(rng.random() < 0.12 + 0.08 * male + 0.1 * (age > 0.6))
-    f["sunglasses"] = int(f["eyeglasses"] and rng.random() < 0.15)
+    f["sunglasses"] = int(f["eyeglasses"] and rng.random() < 0.25)
     f["hat"] = int(rng.random() < 0.08)
     f["hat_style"] = _HAT_STYLES[rng.integers(3)] if f["hat"] else "none"
     style = "none"
@@ -298,10 +301,10 @@ def sample_factors(rng: np.random.Generator) -> dict:
     f["necktie"] = int(male and rng.random() < 0.15)
     background = _hsv_to_rgb(rng.random(), rng.uniform(0.1, 0.5), rng.uniform(0.3, 0.95))
     f["background_r"], f["background_g"], f["background_b"] = (float(c) for c in background)
-    f["rotation_deg"] = float(rng.uniform(-4.0, 4.0))
-    f["shift_x"] = float(rng.uniform(-3.0, 3.0))
-    f["shift_y"] = float(rng.uniform(-3.0, 3.0))
-    f["scale"] = float(rng.uniform(0.94, 1.06))
+    f["rotation_deg"] = float(rng.uniform(-2.5, 2.5))
+    f["shift_x"] = float(rng.uniform(-2.0, 2.0))
+    f["shift_y"] = float(rng.uniform(-2.0, 2.0))
+    f["scale"] = float(rng.uniform(0.96, 1.04))
     f["light_azimuth_deg"] = float(rng.uniform(-50.0, 50.0))
     f["light_elevation_deg"] = float(rng.uniform(10.0, 40.0))
     f["jpeg_quality"] = int(rng.integers(70, 96))
@@ -687,6 +690,8 @@ def _render(f: dict, rng: np.random.Generator) -> Image.Image:
     # Cheekbones: a highlight on the cheeks, a hollow below them; a double chin.
     cheek = f["cheekbones"]
     canvas.shade(1.18, _both(_ellipse(22.0, 16.0 - 4.0 * cheek, 8.0, 5.0, n=16)), alpha=0.15 + 0.6 * cheek)
+    lift = max(0.0, f["mouth_curvature"])  # a smile lifts and rounds the cheeks
+    canvas.shade(1.22, _both(_ellipse(24.0, 22.0, 11.0, 8.0, n=18)), alpha=0.7 * lift)
     canvas.shade(0.72, _both(_ellipse(width - 7.0, 32.0, 4.5, 9.0, n=14)), alpha=0.1 + 0.4 * cheek)
     if f["face_width"] > 0.7 and age > 0.5:
         fold = _ellipse(0.0, chin - 8.0, width * 0.45, 10.0, n=16, start=0.3, stop=math.pi - 0.3)
@@ -835,14 +840,14 @@ def _render(f: dict, rng: np.random.Generator) -> Image.Image:
     # Mouth: a smile raises the corners and widens the mouth; an open mouth shows teeth.
     curvature, mouth_open = f["mouth_curvature"], f["mouth_opening"]
     smile = max(0.0, curvature)
-    mouth_half = (12.5 + 5.5 * smile) * (0.95 + 0.1 * f["face_width"])
-    raise_by = 9.0 * curvature
-    gap = 9.0 * mouth_open
+    mouth_half = (12.5 + 9.5 * smile) * (0.95 + 0.1 * f["face_width"])
+    raise_by = 11.0 * curvature
+    gap = (9.0 + 16.0 * smile) * mouth_open
     q = np.linspace(-1.0, 1.0, 21)
     body = 1.0 - q**2
     base = mouth_y - raise_by * q**2 + 1.5 * smile
-    inner_upper = base - 0.4 * gap * body
-    inner_lower = base + 0.6 * gap * body
+    inner_upper = base - (0.4 - 0.25 * smile) * gap * body
+    inner_lower = base + (0.6 + 0.25 * smile) * gap * body
     lips = 0.8 + 0.6 * f["lip_thickness"]
     bow = 0.8 + 0.4 * np.exp(-(((np.abs(q) - 0.3) / 0.2) ** 2)) - 0.25 * np.exp(-((q / 0.12) ** 2))
     outer_upper = inner_upper - 2.6 * lips * bow * body**0.5
@@ -865,9 +870,9 @@ def _render(f: dict, rng: np.random.Generator) -> Image.Image:
         interior = np.concatenate(
             [np.stack([mx, inner_upper], 1), np.stack([mx, inner_lower], 1)[::-1][1:-1]]
         )
-        paint((72, 22, 28), [interior])
+        paint((52, 14, 20), [interior])
         if gap > 1.5:  # upper teeth: a band under the upper lip, always inside the opening
-            teeth_bottom = inner_upper + min(0.6 * gap, 5.0) * body**0.7
+            teeth_bottom = inner_upper + min(0.35 * gap, 5.0) * body**0.7
             teeth = np.concatenate(
                 [np.stack([mx, inner_upper], 1), np.stack([mx, teeth_bottom], 1)[::-1][1:-1]]
             )
@@ -971,8 +976,8 @@ def _render(f: dict, rng: np.random.Generator) -> Image.Image:
     # Eyeglasses: tinted lenses, a frame ring per eye, the bridge and the arms.
     if f["eyeglasses"]:
         frame = _FRAME_COLOURS[rng.integers(len(_FRAME_COLOURS))]
-        thick = float(rng.uniform(2.0, 3.2))
-        lens_w, lens_h = float(rng.uniform(12.0, 14.5)), float(rng.uniform(8.5, 10.5))
+        thick = float(rng.uniform(4.0, 5.5))
+        lens_w, lens_h = float(rng.uniform(13.5, 16.0)), float(rng.uniform(10.0, 12.0))
         c, s = _unit_arc(28, 0.0, 2.0 * math.pi)
         if rng.random() < 0.5:
             unit = np.stack([c, s], 1)
@@ -982,7 +987,7 @@ def _render(f: dict, rng: np.random.Generator) -> Image.Image:
         if f["sunglasses"]:
             paint((20, 22, 28), _both(ring), alpha=0.9)
         else:
-            paint((200, 220, 235), _both(ring), alpha=0.18)
+            paint((110, 140, 165), _both(ring), alpha=0.5)
         arm = np.array([[19.5 + lens_w - 1.0, -2.0], [width + 2.0, -3.0]])
         bridge = np.array([[-19.5 + lens_w - 1.0, -1.0], [0.0, -2.5], [19.5 - lens_w + 1.0, -1.0]])
         paint(
@@ -1067,17 +1072,21 @@ _STRING_FACTORS = ("hair_colour", "hat_style", "beard_style")
 _CHUNK_SIZE = 100
 
 
-def partition_counts(n_images: int) -> tuple[int, int, int]:
-    """(train, valid, test) sizes for ``n_images`` faces, in CelebA's proportions (about 80/10/10).
+def split_code(index: int) -> int:
+    """The split of face ``index`` (1-based): 0 train, 1 valid, 2 test, as in ``list_eval_partition.txt``.
 
-    As in CelebA the split follows the file order: the first faces are train, then valid, then test.
-    Each split gets at least one face when ``n_images >= 3``.
+    Faces are dealt in blocks of ten: eight to train, one to valid, one to test (80/10/10, close to CelebA's
+    80.3/9.8/9.9). A face's split depends on its index alone, so every set with the same seed agrees on it:
+    the test faces of a small set are test faces of every larger one, and a model trained on a large set
+    can be measured on a small one without ever having seen its test faces.
     """
-    if n_images < 3:
-        return n_images, 0, 0
-    valid = max(1, round(n_images * _PARTITION_FRACTIONS[1]))
-    test = max(1, round(n_images * (1.0 - _PARTITION_FRACTIONS[0] - _PARTITION_FRACTIONS[1])))
-    return n_images - valid - test, valid, test
+    return (0, 0, 0, 0, 0, 0, 0, 0, 1, 2)[(int(index) - 1) % 10]
+
+
+def partition_counts(n_images: int) -> tuple[int, int, int]:
+    """(train, valid, test) sizes for ``n_images`` faces, as ``split_code`` deals them (about 80/10/10)."""
+    codes = np.array([split_code(index) for index in range(1, n_images + 1)], dtype=np.int64)
+    return tuple(int(count) for count in np.bincount(codes, minlength=3))
 
 
 def _image_name(index: int) -> str:
@@ -1197,11 +1206,7 @@ def write_synthetic_celeba(
         )
     (folder / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n", encoding="ascii")
 
-    n_train, n_valid, _ = partition_counts(n_images)
-    partition = [
-        f"{_image_name(i)} {0 if i <= n_train else 1 if i <= n_train + n_valid else 2}"
-        for i in range(1, n_images + 1)
-    ]
+    partition = [f"{_image_name(i)} {split_code(i)}" for i in range(1, n_images + 1)]
     (folder / "list_eval_partition.txt").write_text("\n".join(partition) + "\n", encoding="ascii")
 
     with open(folder / "factors.csv", "w", newline="", encoding="ascii") as stream:
