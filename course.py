@@ -2,9 +2,10 @@
 """One command for the whole course: set up, open the lessons, run the tests, run one lesson headless.
 
     python3 course.py lab                    # set up (first time only) and open JupyterLab on the lessons
+    python3 course.py lab --gpu              # the same with TensorFlow for NVIDIA GPUs (Linux, CUDA from pip)
     python3 course.py test                   # set up and run every test, every lesson in both languages (FAST mode)
     python3 course.py run notebooks/en/01_autoencoder.ipynb [--fast]   # run one lesson headless
-    python3 course.py setup                  # only set up
+    python3 course.py setup [--gpu]          # only set up
 
 Setting up means: a virtual environment in .venv/, the pinned requirements and the vae_course
 package installed into it (again only when requirements.txt, pyproject.toml or the environment's
@@ -52,17 +53,23 @@ def run(command, **kwargs) -> None:
     subprocess.run([str(part) for part in command], check=True, **kwargs)
 
 
-def run_logged(command, log_path: Path) -> None:
-    """Run ``command``, showing its output live and writing it to ``log_path``.
+PROGRESS_EVERY = 20
+"""run_logged prints one progress line per this many packages pip collects."""
 
-    On failure, exit with a message that names the command and shows the last lines of its output,
-    instead of a Python traceback.
+
+def run_logged(command, log_path: Path) -> None:
+    """Run ``command`` (pip), appending its whole output to ``log_path`` and showing a short summary.
+
+    The summary is one line per ``PROGRESS_EVERY`` packages collected and one line of what was installed, not
+    pip's hundreds of lines. On failure, exit with a message that names the command and shows the last lines
+    of its output, instead of a Python traceback.
     """
-    say("$ " + shell_line(command))
+    say("$ " + shell_line(command) + f"   (full output: {log_path})")
     tail = collections.deque(maxlen=LOG_TAIL_LINES)
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    collected = 0
     with (
-        open(log_path, "w", encoding="utf-8") as log,
+        open(log_path, "a", encoding="utf-8") as log,
         subprocess.Popen(
             [str(part) for part in command],
             stdout=subprocess.PIPE,
@@ -72,9 +79,14 @@ def run_logged(command, log_path: Path) -> None:
         ) as process,
     ):
         for line in process.stdout:
-            sys.stdout.write(line)
             log.write(line)
             tail.append(line.rstrip("\n"))
+            if line.startswith("Collecting "):
+                collected += 1
+                if collected % PROGRESS_EVERY == 0:
+                    say(f"  {collected} packages collected ...")
+            elif line.startswith("Successfully installed "):
+                say(f"  installed {len(line.split()) - 2} packages")
         returncode = process.wait()
     if returncode != 0:
         sys.exit(
@@ -140,6 +152,30 @@ def requirements_digest() -> str:
     return digest.hexdigest()
 
 
+GPU_TENSORFLOW = "tensorflow[and-cuda]~=2.20"
+"""What ``--gpu`` installs instead of requirements.txt's TensorFlow lines (Linux: CUDA and cuDNN from pip)."""
+
+
+def requirement_lines(gpu: bool) -> list[str]:
+    """requirements.txt's requirements; with ``gpu`` its TensorFlow lines become ``GPU_TENSORFLOW``.
+
+    The CPU wheel ``tensorflow-cpu`` (Linux x86-64) has no GPU support, so ``--gpu`` swaps it, and the plain
+    ``tensorflow`` line of other platforms, for TensorFlow with its CUDA libraries.
+    """
+    lines = []
+    for raw in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name = line.split(";", 1)[0].split("~", 1)[0].split("=", 1)[0].split("[", 1)[0].strip()
+        if gpu and name in ("tensorflow", "tensorflow-cpu"):
+            if GPU_TENSORFLOW not in lines:
+                lines.append(GPU_TENSORFLOW)
+            continue
+        lines.append(line)
+    return lines
+
+
 def venv_python_version() -> str:
     """``major.minor`` of the environment's Python ("unknown" if it does not run)."""
     result = subprocess.run(
@@ -151,23 +187,32 @@ def venv_python_version() -> str:
     return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
-def install_stamp() -> str:
-    """What was installed: the digest of requirements.txt and pyproject.toml, and the Python version.
+def install_stamp(gpu: bool = False) -> str:
+    """What was installed: the digest of requirements.txt and pyproject.toml, the Python version, and GPU or not.
 
     Compiled packages (TensorFlow, NumPy) are built for one Python version: when the environment's
     Python changes (an upgraded system Python behind the .venv link), everything is installed again.
     """
-    return f"{requirements_digest()} python-{venv_python_version()}"
+    return f"{requirements_digest()} python-{venv_python_version()}" + (" gpu" if gpu else "")
 
 
-def install() -> None:
-    stamp = install_stamp()
+def install(gpu: bool = False) -> None:
+    """pip-install the requirements and the package (``gpu``: TensorFlow with CUDA, see ``requirement_lines``)."""
+    stamp = install_stamp(gpu)
     if STAMP.exists() and STAMP.read_text() == stamp:
         say("requirements already installed (delete .venv/ to start over)")
         return
     python = venv_python()
+    INSTALL_LOG.parent.mkdir(parents=True, exist_ok=True)
+    INSTALL_LOG.write_text("", encoding="utf-8")
+    say(f"installing the course's packages into {VENV} (a few minutes the first time)")
     run_logged([python, "-m", "pip", "install", "--upgrade", "pip"], INSTALL_LOG)
-    run_logged([python, "-m", "pip", "install", "-r", ROOT / "requirements.txt", "-e", ROOT], INSTALL_LOG)
+    if gpu:
+        # the package's own dependencies name tensorflow-cpu on Linux: install it without them
+        run_logged([python, "-m", "pip", "install", *requirement_lines(gpu=True)], INSTALL_LOG)
+        run_logged([python, "-m", "pip", "install", "--no-deps", "-e", ROOT], INSTALL_LOG)
+    else:
+        run_logged([python, "-m", "pip", "install", "-r", ROOT / "requirements.txt", "-e", ROOT], INSTALL_LOG)
     STAMP.write_text(stamp)
 
 
@@ -190,18 +235,30 @@ def ensure_data() -> None:
         )
 
 
-def setup() -> None:
+def installed_for_gpu() -> bool:
+    """True when the environment was set up with ``--gpu`` (its stamp says so)."""
+    return STAMP.exists() and STAMP.read_text().endswith(" gpu")
+
+
+def setup(gpu: bool | None = None) -> None:
+    """Create .venv, install (``gpu``: the CUDA build; None: whichever build is installed now), find the data."""
+    if gpu is None:
+        gpu = installed_for_gpu()
     if sys.version_info < MIN_PYTHON:
         sys.exit(
             f"[course] Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer is needed; this is {sys.version.split()[0]}"
         )
+    if gpu and not sys.platform.startswith("linux"):
+        sys.exit("[course] --gpu installs TensorFlow's CUDA build, which exists for Linux only.")
     create_venv()
-    install()
+    install(gpu)
     ensure_data()
 
 
 def jupyter_lab(extra: list[str]) -> None:
-    setup()
+    gpu = True if "--gpu" in extra else None
+    extra = [arg for arg in extra if arg != "--gpu"]
+    setup(gpu)
     args = [venv_python(), "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *extra]
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
         args.append("--allow-root")
@@ -263,7 +320,7 @@ def dispatch(argv: list[str]) -> int:
         return 0
     command, extra = argv[0], argv[1:]
     if command == "setup":
-        setup()
+        setup(True if "--gpu" in extra else None)
         return 0
     if command == "lab":
         jupyter_lab(extra)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -195,3 +197,28 @@ def test_artifact_path_in_fast_mode_keeps_a_name_keras_accepts(monkeypatch, tmp_
         assert "_fast" in path.name
         (model.save if path.name.endswith(".keras") else model.save_weights)(path)
         assert path.is_file()
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("on", True), ("0", False), ("", False)])
+def test_pretrained_mode_reads_its_variable(monkeypatch, value, expected):
+    monkeypatch.setenv(config.PRETRAINED_ENV_VAR, value)
+    assert config.PRETRAINED_ENV_VAR == "VAE_COURSE_PRETRAINED"
+    assert config.pretrained_mode() is expected
+
+
+def test_pretrained_mode_unset_is_false_and_a_typo_names_the_variable(monkeypatch):
+    monkeypatch.delenv(config.PRETRAINED_ENV_VAR, raising=False)
+    assert config.pretrained_mode() is False
+    monkeypatch.setenv(config.PRETRAINED_ENV_VAR, "yes please")
+    with pytest.raises(ValueError, match="VAE_COURSE_PRETRAINED='yes please'.*VAE_COURSE_PRETRAINED=1"):
+        config.pretrained_mode()
+
+
+def test_training_device_names_the_cpu_or_the_gpus():
+    import tensorflow as tf
+
+    device = config.training_device()
+    if tf.config.list_physical_devices("GPU"):
+        assert device.startswith("GPU (")
+    else:
+        assert device == f"CPU ({os.cpu_count()} cores)"

@@ -51,7 +51,12 @@ class FakeProcesses:
     are what every pip command prints and returns.
     """
 
-    def __init__(self, python_version="3.11", pip_output=("Collecting numpy\n",), pip_exit=0):
+    def __init__(
+        self,
+        python_version="3.11",
+        pip_output=("Collecting numpy\n", "Successfully installed numpy-2.0 scipy-1.13\n"),
+        pip_exit=0,
+    ):
         self.python_version = python_version
         self.pip_output = list(pip_output)
         self.pip_exit = pip_exit
@@ -117,8 +122,10 @@ def test_install_runs_pip_and_writes_a_stamp_with_the_python_version(course, mon
     ]
     stamp = course.STAMP.read_text()
     assert stamp == f"{course.requirements_digest()} python-3.11"
-    assert "Collecting numpy" in capsys.readouterr().out  # pip's output is shown live
-    assert "Collecting numpy" in course.INSTALL_LOG.read_text()  # and kept in the log
+    out = capsys.readouterr().out
+    assert "Collecting numpy" not in out and "installed 2 packages" in out  # a summary, not pip's output
+    assert str(course.INSTALL_LOG) in out  # which says where the full output is
+    assert course.INSTALL_LOG.read_text().count("Collecting numpy") == 2  # kept in the log, both pip runs
 
 
 def test_same_stamp_means_no_reinstall(course, monkeypatch, capsys):
@@ -166,7 +173,7 @@ def test_a_failing_pip_gives_a_readable_message_not_a_traceback(course, monkeypa
 
 
 def test_main_reports_a_failed_command_without_a_traceback(course, monkeypatch, capsys):
-    def failing_setup():
+    def failing_setup(gpu=None):
         raise subprocess.CalledProcessError(3, ["jupyter", "lab"])
 
     monkeypatch.setattr(course, "setup", failing_setup)
@@ -199,3 +206,33 @@ def test_pyproject_installs_tensorflow_like_requirements_txt():
             r.name for r in map(requirements.Requirement, from_pyproject) if r.marker.evaluate(environment)
         ]
         assert chosen == (["tensorflow-cpu"] if platform == ("linux", "x86_64") else ["tensorflow"]), platform
+
+
+def test_a_long_install_shows_one_progress_line_per_twenty_packages(course, monkeypatch, capsys):
+    output = [f"Collecting package{i}\n" for i in range(45)] + ["Successfully installed a b c\n"]
+    use(monkeypatch, FakeProcesses(python_version="3.11", pip_output=output))
+    course.install()
+    out = capsys.readouterr().out
+    assert out.count("packages collected") == 2 * 2  # 20 and 40, in each of the two pip runs
+    assert "installed 3 packages" in out and "package7" not in out
+
+
+def test_gpu_swaps_tensorflow_for_the_cuda_build_and_keeps_the_rest(course):
+    cpu, gpu = course.requirement_lines(gpu=False), course.requirement_lines(gpu=True)
+    assert any(line.startswith("tensorflow-cpu") for line in cpu)
+    assert not any(line.startswith(("tensorflow-cpu", "tensorflow~")) for line in gpu)
+    assert gpu.count(course.GPU_TENSORFLOW) == 1 and course.GPU_TENSORFLOW == "tensorflow[and-cuda]~=2.20"
+    others = [line for line in cpu if not line.startswith("tensorflow")]
+    assert [line for line in gpu if line != course.GPU_TENSORFLOW] == others and "keras~=3.10" in others
+
+
+def test_gpu_install_skips_the_packages_cpu_dependencies_and_is_remembered(course, monkeypatch):
+    fake = use(monkeypatch, FakeProcesses(python_version="3.11"))
+    course.install(gpu=True)
+    commands = [c[3:] for c in fake.pip_commands]
+    assert commands[1] == ["install", *course.requirement_lines(gpu=True)]
+    assert commands[2] == ["install", "--no-deps", "-e", str(course.ROOT)]  # not tensorflow-cpu again
+    assert course.STAMP.read_text().endswith(" gpu") and course.installed_for_gpu()
+    fake.commands.clear()
+    course.install(gpu=True)
+    assert fake.pip_commands == []  # already installed for the GPU

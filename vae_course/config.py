@@ -11,23 +11,33 @@ from pathlib import Path
 
 FAST_ENV_VAR = "VAE_COURSE_FAST"
 ARTIFACTS_ENV_VAR = "VAE_COURSE_ARTIFACTS"
+PRETRAINED_ENV_VAR = "VAE_COURSE_PRETRAINED"
 SEED = 42
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def fast_mode() -> bool:
-    """True when ``$VAE_COURSE_FAST`` is set to 1/true/yes/on (case-insensitive)."""
-    value = os.environ.get(FAST_ENV_VAR, "").strip().lower()
+def _flag(name: str, meaning: str) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off/unset (case-insensitive)."""
+    value = os.environ.get(name, "").strip().lower()
     if value in _TRUE:
         return True
     if value in _FALSE:
         return False
     raise ValueError(
-        f"{FAST_ENV_VAR}={os.environ[FAST_ENV_VAR]!r} is not understood. "
-        f"Use {FAST_ENV_VAR}=1 for the quick CI run or unset it (or 0) for the full lesson."
+        f"{name}={os.environ[name]!r} is not understood. Use {name}=1 for {meaning}, or unset it (or 0)."
     )
+
+
+def fast_mode() -> bool:
+    """True when ``$VAE_COURSE_FAST`` is set to 1/true/yes/on (case-insensitive)."""
+    return _flag(FAST_ENV_VAR, "the quick CI run; unset, the full lesson runs")
+
+
+def pretrained_mode() -> bool:
+    """True when ``$VAE_COURSE_PRETRAINED`` is 1/true/yes/on: lessons load the shipped models, not train."""
+    return _flag(PRETRAINED_ENV_VAR, "the shipped pretrained models (no training); unset, lessons train")
 
 
 def epochs(full: int, fast: int = 1) -> int:
@@ -67,3 +77,13 @@ def artifact_path(filename: str) -> Path:
         base, dot, suffixes = name.name.partition(".")
         name = name.with_name(f"{base}_fast{dot}{suffixes}")
     return folder / name
+
+
+def training_device() -> str:
+    """Where Keras trains, for a lesson's setup cell: ``"GPU (1: /physical_device:GPU:0)"`` or ``"CPU (2 cores)"``."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return f"GPU ({len(gpus)}: {', '.join(gpu.name for gpu in gpus)})"
+    return f"CPU ({os.cpu_count()} cores)"
