@@ -1,0 +1,175 @@
+"""vae_course.pretrained: the shipped models load, reproduce the numbers their JSON records, and back the
+lessons' headline claims; the recorded settings are the lessons' own."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vae_course import config, data, pretrained
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = [name for name in pretrained.NAMES if pretrained.available(name)]
+REAL_FASHION_DIR = data.DEBIAN_FASHION_DIR  # read at import, before conftest isolates the data paths
+
+
+@pytest.fixture(autouse=True)
+def real_fashion_mnist(monkeypatch):
+    """The shipped models are measured on the real Fashion-MNIST test split (CI installs Debian's copy)."""
+    if not any(REAL_FASHION_DIR.glob("t10k*")):
+        pytest.skip(f"Fashion-MNIST is not in {REAL_FASHION_DIR} (apt-get install dataset-fashion-mnist)")
+    monkeypatch.setenv(data.DATA_DIR_ENV_VAR, str(REAL_FASHION_DIR))
+
+
+def parameter_values(notebook: Path, names: set[str]) -> dict:
+    """Full-mode values of ``NAME = ...`` assignments in a lesson's code cells (config.epochs/subset: ``full``)."""
+    found = {}
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        if source.lstrip().startswith("%"):
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+                continue
+            target = node.targets[0]
+            if not (isinstance(target, ast.Name) and target.id in names and target.id not in found):
+                continue
+            value = node.value
+            if isinstance(value, ast.Call):  # config.epochs(full=5, ...) or config.subset(60_000, fast=...)
+                keywords = {keyword.arg: keyword.value for keyword in value.keywords}
+                value = keywords.get("full", value.args[0] if value.args else None)
+            found[target.id] = ast.literal_eval(value)
+    return found
+
+
+def test_recorded_settings_are_the_lessons_settings():
+    lesson01 = parameter_values(
+        ROOT / "notebooks/en/01_autoencoder.ipynb", {"EPOCHS", "BATCH_SIZE", "N_TRAIN", "LATENT_DIM"}
+    )
+    assert pretrained.SPECS["autoencoder_fashion"].settings == {
+        "epochs": lesson01["EPOCHS"],
+        "batch_size": lesson01["BATCH_SIZE"],
+        "n_train": lesson01["N_TRAIN"],
+        "latent_dim": lesson01["LATENT_DIM"],
+        "optimizer": "adam",
+    }
+    lesson02 = parameter_values(
+        ROOT / "notebooks/en/02_vae.ipynb",
+        {"EPOCHS", "BATCH_SIZE", "N_TRAIN", "LATENT_DIM", "LEARNING_RATE", "RECONSTRUCTION_WEIGHT"},
+    )
+    assert pretrained.SPECS["vae_fashion"].settings == {
+        "epochs": lesson02["EPOCHS"],
+        "batch_size": lesson02["BATCH_SIZE"],
+        "n_train": lesson02["N_TRAIN"],
+        "latent_dim": lesson02["LATENT_DIM"],
+        "learning_rate": lesson02["LEARNING_RATE"],
+        "reconstruction_weight": lesson02["RECONSTRUCTION_WEIGHT"],
+    }
+
+
+def test_the_vaes_are_shipped_small_with_a_record():
+    assert {"vae_fashion", "vae_faces_synthetic"} <= set(SHIPPED)
+    for name in SHIPPED:
+        assert pretrained.weights_path(name).stat().st_size < 5_000_000, name
+        record = pretrained.info(name)
+        assert record["name"] == name and record["seed"] == config.SEED
+        assert {"python", "tensorflow", "keras"} <= set(record["versions"])
+        assert record["settings"] and record["metrics"]
+        assert record["lesson"] == pretrained.SPECS[name].lesson
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_shipped_weights_give_the_recorded_metrics(name):
+    recorded = pretrained.info(name)["metrics"]
+    measured = pretrained.metrics_for(name, pretrained.load(name))
+    assert set(recorded) == set(measured)
+    for key, value in recorded.items():
+        assert measured[key] == pytest.approx(value, rel=1e-3, abs=1e-3), key
+
+
+def test_vae_fashion_backs_lessons_02_and_03():
+    metrics = pretrained.info("vae_fashion")["metrics"]  # equal to what the weights give (test above)
+    assert metrics["val_total"] <= 135.0  # lesson 02's full-mode bar
+    assert abs(metrics["z_mean_x"]) < 0.25 and abs(metrics["z_mean_y"]) < 0.25  # the cloud is centred
+    assert abs(metrics["z_var_x"] - 1) < 0.35 and abs(metrics["z_var_y"] - 1) < 0.35  # with about unit spread
+    assert metrics["elbo"] == pytest.approx(metrics["iwae_1"])
+    assert metrics["elbo"] < metrics["iwae_5"] < metrics["iwae_50"] < 0  # lesson 03: IWAE_k >= ELBO, rising
+
+
+@pytest.mark.skipif("vae_faces_synthetic" not in SHIPPED, reason="the face model is not shipped")
+def test_vae_faces_synthetic_backs_lessons_04_and_05():
+    record = pretrained.info("vae_faces_synthetic")
+    metrics = record["metrics"]
+    assert metrics["ci_mse"] < 0.6 * metrics["ci_mse_mean_face"]  # much better than the mean face
+    assert metrics["ci_active_units"] >= 10
+    assert metrics["ci_auc_Blond_Hair"] >= 0.85 and metrics["ci_auc_Wearing_Hat"] >= 0.8
+    assert metrics["ci_auc_Smiling"] > 0.5 and metrics["ci_auc_Eyeglasses"] > 0.6
+    full = record["training"]["full_test_split"]
+    assert full["n_test"] == 2_000 and full["mse"] < 0.6 * full["mse_mean_face"]
+
+
+def test_a_missing_model_says_how_to_make_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(pretrained, "FOLDER", tmp_path)
+    assert not pretrained.available("vae_fashion")
+    with pytest.raises(FileNotFoundError, match=r"python -m vae_course.pretrained train vae_fashion"):
+        pretrained.load("vae_fashion")
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)):
+        pretrained.info("vae_fashion")
+
+
+def test_an_unknown_name_lists_the_shipped_ones():
+    with pytest.raises(ValueError, match="autoencoder_fashion, vae_fashion, vae_faces_synthetic"):
+        pretrained.load("vae_celeba")
+
+
+def test_save_then_load_round_trip(monkeypatch, tmp_path):
+    model = pretrained.build("vae_fashion")
+    pretrained.save("vae_fashion", model, {"how": "a test"}, folder=tmp_path, metrics={"val_total": 1.5})
+    monkeypatch.setattr(pretrained, "FOLDER", tmp_path)
+    record = pretrained.info("vae_fashion")
+    assert record["metrics"] == {"val_total": 1.5} and record["training"] == {"how": "a test"}
+    loaded = pretrained.load("vae_fashion")
+    for saved, read in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(saved, read)
+
+
+def test_the_autoencoder_has_both_halves():
+    model = pretrained.build("autoencoder_fashion")
+    images = np.zeros((2, 32, 32, 1), dtype="float32")
+    assert model.encoder(images).shape == (2, 2) and model.decoder(np.zeros((2, 2))).shape == (2, 32, 32, 1)
+
+
+def test_command_line_rejects_unknown_names_and_lists(capsys):
+    from vae_course.pretrained.__main__ import _main
+
+    with pytest.raises(SystemExit):
+        _main(["list", "vae_celeba"])
+    assert "unknown model" in capsys.readouterr().err
+    assert _main(["list", "vae_fashion"]) == 0
+    assert "val_total" in capsys.readouterr().out
+
+
+def test_train_runs_the_lessons_recipe_and_writes_a_model_that_loads(monkeypatch, tmp_path):
+    """``train`` end to end on a shrunken recipe (one epoch on 300 images): weights, JSON, metrics that reload."""
+    import dataclasses
+
+    small = dataclasses.replace(
+        pretrained.SPECS["vae_fashion"],
+        settings={**pretrained.SPECS["vae_fashion"].settings, "n_train": 300, "epochs": 1},
+    )
+    monkeypatch.setitem(pretrained.SPECS, "vae_fashion", small)
+    weights = pretrained.train("vae_fashion", folder=tmp_path)
+    assert weights == tmp_path / "vae_fashion.weights.h5" and not list(tmp_path.glob("*.keras"))
+    record = json.loads((tmp_path / "vae_fashion.json").read_text())
+    assert record["settings"]["n_train"] == 300 and len(record["training"]["val_total_by_epoch"]) == 1
+    assert record["training"]["seconds"] > 0
+    monkeypatch.setattr(pretrained, "FOLDER", tmp_path)
+    measured = pretrained.metrics_for("vae_fashion", pretrained.load("vae_fashion"))
+    assert measured["val_total"] == pytest.approx(record["metrics"]["val_total"], rel=1e-3)
+    assert measured["val_total"] > 135  # one epoch on 300 images is far from the lesson's model
