@@ -69,16 +69,16 @@ def test_lesson04_settings_follow_fast_mode(monkeypatch):
     full = faces.lesson04_settings(gpu=False)
     assert (full.n_synthetic, full.epochs_synthetic, full.n_train_real_cpu, full.epochs_real) == (
         20_000,
-        3,
+        4,
         20_000,
         5,
     )
     assert (full.n_valid, full.n_test, full.image_size, full.latent_dim) == (2_000, 19_962, 64, 200)
     assert full.n_train_synthetic == 20_000  # more than the training split holds: all of it
-    assert (full.batch_size, full.learning_rate, full.reconstruction_weight) == (64, 0.0005, 2000.0)
+    assert (full.batch_size, full.learning_rate, full.reconstruction_weight) == (64, 0.002, 2000.0)
     gpu = faces.lesson04_settings(gpu=True)
     assert gpu.n_train_real_cpu is None and gpu.epochs_real == 10  # the whole split and the book's 10 epochs
-    assert gpu.batch_size == 128
+    assert (gpu.batch_size, gpu.learning_rate) == (128, 0.0005)  # the book's
     monkeypatch.setenv(config.FAST_ENV_VAR, "1")
     fast = faces.lesson04_settings(gpu=True)
     assert (fast.n_synthetic, fast.epochs_synthetic, fast.n_train_real_cpu, fast.epochs_real) == (

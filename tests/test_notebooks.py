@@ -310,3 +310,38 @@ def test_markdown_checkers_on_small_strings():
     assert unbalanced_math("$$\nx\n") is not None
     assert unbalanced_math("```python\ncost = '$'\n```\n$z$") is None
     assert unbalanced_math("$a$ `b $ c` $d$") is None
+
+
+# ---------------------------------------------------------------------------------- no TensorFlow log lines
+QUIET_LINE = 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")'
+
+
+@pytest.mark.parametrize("path", all_notebooks(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_lesson_quiets_tensorflow_before_importing_it(path):
+    """The first code cell sets TF_CPP_MIN_LOG_LEVEL, and no import of TensorFlow or Keras comes before it."""
+    cells = code_cells(path)
+    assert cells[0] == ["import os", QUIET_LINE], cells[0]
+    assert "TF_ENABLE_ONEDNN_OPTS" not in path.read_text(encoding="utf-8"), "oneDNN stays on (1.6x faster)"
+
+
+def test_the_first_cells_of_a_lesson_print_nothing_to_stderr(tmp_path):
+    """Run lesson 02's first code cells (the quiet cell, the setup with TensorFlow and Keras, the parameters)
+    in a fresh kernel, as the lab does: no cell may print to stderr (TensorFlow's start-up notices did)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(NOTEBOOKS / "en" / "02_vae.ipynb", as_version=4)
+    first = [cell for cell in notebook.cells if cell.cell_type == "code"][:3]
+    notebook.cells = first
+    client = NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    stderr = [
+        output.get("text", "")
+        for cell in notebook.cells
+        for output in cell.outputs
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    ]
+    assert stderr == [], stderr
+    assert any("TensorFlow" in output.get("text", "") for output in notebook.cells[1].outputs)  # it did run
