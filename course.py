@@ -259,7 +259,18 @@ def jupyter_lab(extra: list[str]) -> None:
     gpu = True if "--gpu" in extra else None
     extra = [arg for arg in extra if arg != "--gpu"]
     setup(gpu)
-    args = [venv_python(), "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *extra]
+    # The lab's root is the repository, so that every relative link of the lessons (to the README, to the
+    # figures) resolves as it does on GitHub; it opens on the lessons' folder.
+    args = [
+        venv_python(),
+        "-m",
+        "jupyter",
+        "lab",
+        "--notebook-dir",
+        ROOT,
+        "--ServerApp.default_url=/lab/tree/notebooks",
+        *extra,
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
         args.append("--allow-root")
     run(args)

@@ -236,3 +236,18 @@ def test_gpu_install_skips_the_packages_cpu_dependencies_and_is_remembered(cours
     fake.commands.clear()
     course.install(gpu=True)
     assert fake.pip_commands == []  # already installed for the GPU
+
+
+def test_lab_serves_the_repository_root_and_opens_the_lessons(course, monkeypatch):
+    """The lessons link to ../../README.md: the lab's root must be the repository for that to resolve."""
+    commands = []
+    monkeypatch.setattr(course, "setup", lambda gpu=None: commands.append(("setup", gpu)))
+    monkeypatch.setattr(
+        course, "run", lambda command, **kwargs: commands.append([str(part) for part in command])
+    )
+    course.jupyter_lab(["--gpu", "--port", "8899"])
+    assert commands[0] == ("setup", True)
+    lab = commands[1]
+    assert lab[lab.index("--notebook-dir") + 1] == str(course.ROOT)
+    assert "--ServerApp.default_url=/lab/tree/notebooks" in lab and "--gpu" not in lab
+    assert lab[-2:] == ["--port", "8899"] or "--allow-root" in lab[-1:]
