@@ -86,7 +86,8 @@ def run_logged(command, log_path: Path) -> None:
                 if collected % PROGRESS_EVERY == 0:
                     say(f"  {collected} packages collected ...")
             elif line.startswith("Successfully installed "):
-                say(f"  installed {len(line.split()) - 2} packages")
+                count = len(line.split()) - 2
+                say(f"  installed {count} package{'' if count == 1 else 's'}")
         returncode = process.wait()
     if returncode != 0:
         sys.exit(
