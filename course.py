@@ -5,6 +5,7 @@
     python3 course.py lab --gpu              # the same with TensorFlow for NVIDIA GPUs (Linux, CUDA from pip)
     python3 course.py test                   # set up and run every test, every lesson in both languages (FAST mode)
     python3 course.py run notebooks/en/01_autoencoder.ipynb [--fast]   # run one lesson headless
+    python3 course.py handouts [--fast] [--pretrained] [--lang ko|en|both]   # every lesson -> runs/handouts/
     python3 course.py setup [--gpu]          # only set up
 
 Setting up means: a virtual environment in .venv/, the pinned requirements and the vae_course
@@ -341,6 +342,11 @@ def dispatch(argv: list[str]) -> int:
         return test(extra)
     if command == "run":
         return run_lesson(extra)
+    if command == "handouts":
+        setup()
+        command = [venv_python(), "-m", "vae_course.handouts", *extra]
+        say("$ " + shell_line(command))
+        return subprocess.run([str(part) for part in command], cwd=ROOT, check=False).returncode
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2
 
