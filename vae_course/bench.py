@@ -4,6 +4,8 @@
     python -m vae_course.bench explorer   # latency of one slider event (decode + redraw): the 2-D latent
                                           # explorer and the 64x64 face explorers (target: median <= 60 ms)
     python -m vae_course.bench faces ...  # the face-data benchmarks of vae_course.bench_faces (own options)
+    python -m vae_course.bench browser    # input event -> new picture in JupyterLab in Chromium (Playwright):
+                                          # targets: median <= 60 ms (2-D explorer), <= 100 ms (64x64 faces)
 
 Options: ``--n`` (training images), ``--epochs``, ``--events``, ``--json PATH``
 (default ``benchmarks/results/<name>.json`` under the current folder). The JSON records the machine's load
@@ -214,6 +216,28 @@ def run_faces(argv) -> int:
     return 0 if result is None else int(result)
 
 
+BROWSER_TARGETS_MS = {"2-D": 60.0, "64x64": 100.0}
+"""Median latency targets in the browser: the 2-D explorer and the 64x64 face sliders."""
+
+
+def bench_browser(events: int) -> list[dict]:
+    """``vae_course.browser.measure_latency`` in a temporary folder, with a verdict per row."""
+    import tempfile
+
+    from vae_course import browser
+
+    why_not = browser.missing()
+    if why_not:
+        raise SystemExit(f"python -m vae_course.bench browser cannot run here: {why_not}")
+    with tempfile.TemporaryDirectory() as folder:
+        rows = browser.measure_latency(Path(folder), events)
+    for row in rows:
+        target = next(value for key, value in BROWSER_TARGETS_MS.items() if key in row["explorer"])
+        row["target_ms"] = target
+        row["verdict"] = "meets" if row["median_ms"] <= target else "misses"
+    return rows
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["faces"]:
@@ -223,23 +247,27 @@ def main(argv=None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("name", choices=("train", "explorer", "faces"))
+    parser.add_argument("name", choices=("train", "explorer", "faces", "browser"))
     parser.add_argument("--n", type=int, default=60_000, help="training images (train)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs; the first includes tracing (train)")
-    parser.add_argument("--events", type=int, default=200, help="slider events (explorer)")
+    parser.add_argument(
+        "--events", type=int, default=200, help="slider events (explorer; browser: at most 100)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="where to write the results")
     args = parser.parse_args(argv)
     if args.name == "faces":
         parser.error("write faces first, then its own options: python -m vae_course.bench faces --help")
     if args.name == "train":
         rows = bench_train(args.n, args.epochs)
+    elif args.name == "browser":
+        rows = bench_browser(min(args.events, 100))
     else:
         rows = bench_explorer(args.events) + bench_face_explorers(args.events)
     print_table(rows)
-    if args.name == "explorer":
+    if args.name in ("explorer", "browser"):
         load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
         print(f"\nload average (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
-        for row in rows:
+        for row in rows if args.name == "explorer" else []:
             if row["step"].endswith("slider event") and row["step"].startswith("face"):
                 verdict = "meets" if row["median_ms"] <= FACE_EXPLORER_TARGET_MS else "misses"
                 print(
