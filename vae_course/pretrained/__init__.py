@@ -214,7 +214,9 @@ def save(
     folder = FOLDER if folder is None else Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / f"{name}.weights.h5"
-    model.save_weights(weights)
+    bare = build(name)  # the weights alone: a compiled, trained model would also write its optimizer's state
+    bare.set_weights(model.get_weights())
+    bare.save_weights(weights)
     if metrics is None:
         metrics = metrics_for(name, _load_from(name, weights))
     settings = spec.settings or {
@@ -240,6 +242,20 @@ def save(
 # ----------------------------------------------------------------------------------------------------------
 
 
+AE_SAMPLES = 500
+"""Points lesson 01 draws uniformly in the embeddings' bounding box to look for holes."""
+VAE_SAMPLES = 1_000
+"""Points lesson 02 draws from N(0, I) to look for holes."""
+
+
+def _hole_ratios(z, labels, samples) -> dict:
+    """Lesson 01's hole measure (``latent.latent_space_report``): median and 90th percentile."""
+    from vae_course import latent
+
+    report = latent.latent_space_report(z, labels, samples)
+    return {key: report[key] for key in ("hole_ratio_median", "hole_ratio_p90")}
+
+
 def fashion_test_split():
     """Fashion-MNIST's whole test split, as the lessons load it: ``(images (10000, 32, 32, 1), labels)``."""
     from vae_course import data
@@ -248,25 +264,33 @@ def fashion_test_split():
 
 
 def autoencoder_metrics(model) -> dict:
-    """``val_bce``: mean binary cross-entropy per pixel on the 10,000 test images (lesson 01's loss)."""
-    x_test, _ = fashion_test_split()
+    """Lesson 01's numbers on the 10,000 test images: ``val_bce`` (mean binary cross-entropy per pixel) and
+    the hole ratios of ``AE_SAMPLES`` points drawn uniformly in the embeddings' bounding box (seed ``config.SEED``)."""
+    from vae_course import latent
+
+    x_test, y_test = fashion_test_split()
     model.compile(loss="binary_crossentropy")
-    return {"val_bce": float(model.evaluate(x_test, x_test, batch_size=500, verbose=0))}
+    z = model.encoder.predict(x_test, batch_size=500, verbose=0)
+    samples = latent.sample_uniform_box(z, AE_SAMPLES, seed=config.SEED)
+    return {
+        "val_bce": float(model.evaluate(x_test, x_test, batch_size=500, verbose=0)),
+        **_hole_ratios(z, y_test, samples),
+    }
 
 
-def vae_metrics(vae, iwae_images: int = 500) -> dict:
+def vae_metrics(vae, iwae_images: int = 200) -> dict:
     """Lesson 02/03's headline numbers on the 10,000 test images.
 
     ``val_total``, ``val_reconstruction``, ``val_kl`` (the lesson's loss scale); ``z_mean_x``, ``z_mean_y``
     and ``z_var_x``, ``z_var_y`` of the sampled codes (close to 0 and 1 for a cloud like N(0, I));
     ``elbo`` and ``iwae_k`` for k in 1, 5, 50 (nats per image, on the first ``iwae_images`` test images,
-    seed ``config.SEED``).
+    seed ``config.SEED``); the hole ratios of ``VAE_SAMPLES`` draws from N(0, I) against ``z_mean``.
     """
     import keras
 
-    from vae_course import bounds
+    from vae_course import bounds, latent
 
-    x_test, _ = fashion_test_split()
+    x_test, y_test = fashion_test_split()
     vae.compile(optimizer=keras.optimizers.Adam())
     scores = vae.evaluate(x_test, batch_size=500, return_dict=True, verbose=0)
     keras.utils.set_random_seed(config.SEED)
@@ -294,6 +318,7 @@ def vae_metrics(vae, iwae_images: int = 500) -> dict:
         "iwae_1": float(by_k[0]),
         "iwae_5": float(by_k[1]),
         "iwae_50": float(by_k[2]),
+        **_hole_ratios(z_mean, y_test, latent.sample_standard_normal(VAE_SAMPLES, 2, seed=config.SEED)),
     }
 
 
