@@ -20,6 +20,7 @@ import html
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,9 +62,12 @@ def run_lesson(path: Path, out_dir: Path, timeout: int = 3600, say=print) -> Les
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from nbconvert import HTMLExporter
+    from nbformat.warnings import MissingIDFieldWarning
 
     lang = path.parent.name
-    notebook = nbformat.read(path, as_version=4)
+    with warnings.catch_warnings():  # the lessons' cells carry no ids; nbformat adds them, with a warning
+        warnings.simplefilter("ignore", category=MissingIDFieldWarning)
+        notebook = nbformat.read(path, as_version=4)
     code_index = {
         id(cell): number for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code")
     }
