@@ -59,23 +59,26 @@ def test_the_explorers_render_with_their_sliders(page):
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
 
 
+def kernel_agrees(page, slider, value: str, check: str) -> None:
+    """The kernel's ``value`` equals the readout of ``slider`` (a locator), and its ``check`` prints True."""
+    shown = float(slider.locator(".widget-readout").inner_text())
+    answer = browser.run_code(page, f"print(round({value}, 4), {check})")
+    kernel_value, same = answer.split()
+    assert float(kernel_value) == pytest.approx(shown, abs=1e-3) and same == "True", answer
+
+
 def test_a_slider_moved_by_keyboard_redraws_and_the_kernel_agrees(page):
     before = browser.image_sources(page)[0]
-    handle = page.locator(".widget-hslider").first.locator(".noUi-handle")
-    handle.focus()
-    for _ in range(6):
-        page.keyboard.press("ArrowRight")
-    after = wait_for_new_image(page, 0, before)
-    assert after != before
-    shown = float(page.locator(".widget-hslider").first.locator(".widget-readout").inner_text())
-    assert shown > 0.0
-    answer = browser.run_code(
+    browser.press_slider(page, 0, "ArrowRight", times=6)
+    assert wait_for_new_image(page, 0, before) != before
+    slider = page.locator(".widget-hslider").first
+    assert float(slider.locator(".widget-readout").inner_text()) > 0.0
+    kernel_agrees(
         page,
-        "print(round(explorer.sliders[0].value, 4), "
-        "np.allclose(explorer.last_image, widgets.decode_point(vae.decoder, [s.value for s in explorer.sliders])))",
+        slider,
+        "explorer.sliders[0].value",
+        "np.allclose(explorer.last_image, widgets.decode_point(vae.decoder, [s.value for s in explorer.sliders]))",
     )
-    value, same = answer.split()
-    assert float(value) == pytest.approx(shown, abs=1e-3) and same == "True"
 
 
 def test_a_slider_moved_by_mouse_redraws_and_the_kernel_agrees(page):
@@ -88,33 +91,28 @@ def test_a_slider_moved_by_mouse_redraws_and_the_kernel_agrees(page):
     page.mouse.down()  # drag the handle to 85 % of the track
     page.mouse.move(track["x"] + 0.85 * track["width"], handle["y"] + handle["height"] / 2, steps=8)
     page.mouse.up()
-    after = wait_for_new_image(page, 1, before)
-    assert after != before
-    shown = float(slider.locator(".widget-readout").inner_text())
-    assert shown > 1.0  # dragged near the right end
-    answer = browser.run_code(
+    assert wait_for_new_image(page, 1, before) != before
+    assert float(slider.locator(".widget-readout").inner_text()) > 1.0  # dragged near the right end
+    kernel_agrees(
         page,
-        "print(round(attribute.sliders[0].value, 4), np.allclose(attribute.code, "
-        "codes[attribute.index] + sum(s.value * directions[n] for n, s in zip(directions, attribute.sliders)), "
-        "atol=1e-5))",
+        slider,
+        "attribute.sliders[0].value",
+        "np.allclose(attribute.code, codes[attribute.index] "
+        "+ sum(s.value * directions[n] for n, s in zip(directions, attribute.sliders)), atol=1e-5)",
     )
-    value, same = answer.split()
-    assert float(value) == pytest.approx(shown, abs=1e-3) and same == "True"
 
 
 def test_the_morph_slider_redraws_and_the_kernel_agrees(page):
     before = browser.image_sources(page)[2]
-    handle = page.locator(".widget-hslider").nth(4).locator(".noUi-handle")
-    handle.focus()
-    for _ in range(5):
-        page.keyboard.press("ArrowRight")
-    wait_for_new_image(page, 2, before)
-    answer = browser.run_code(
+    browser.press_slider(page, 4, "ArrowRight", times=5)
+    assert wait_for_new_image(page, 2, before) != before
+    kernel_agrees(
         page,
-        "path = attributes.lerp if morph.mode == 'lerp' else attributes.slerp\n"
-        "print(np.allclose(morph.code, path(codes[0], codes[1], morph.slider.value), atol=1e-5))",
+        page.locator(".widget-hslider").nth(4),
+        "morph.slider.value",
+        "np.allclose(morph.code, (attributes.lerp if morph.mode == 'lerp' else attributes.slerp)"
+        "(codes[0], codes[1], morph.slider.value), atol=1e-5)",
     )
-    assert answer.strip() == "True"
 
 
 def test_korean_lessons_render_hangul(lab, page):

@@ -229,6 +229,15 @@ def image_sources(page) -> list[str]:
     return page.eval_on_selector_all(".widget-image", "images => images.map(image => image.src)")
 
 
+def press_slider(page, slider: int, key: str = "ArrowRight", times: int = 1) -> None:
+    """Focus the handle of slider ``slider`` (``.widget-hslider``, in page order) and press ``key`` ``times``."""
+    handle = page.locator(".widget-hslider").nth(slider).locator(".noUi-handle")
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
 def slider_latency(page, slider: int, image: int, events: int = 40) -> list[float]:
     """Milliseconds from a key press on slider ``slider`` to the new picture in ``.widget-image`` ``image``.
 
@@ -251,11 +260,8 @@ def slider_latency(page, slider: int, image: int, events: int = 40) -> list[floa
         }""",
         image,
     )
-    handle = page.locator(".widget-hslider").nth(slider).locator(".noUi-handle")
-    handle.scroll_into_view_if_needed()
-    handle.focus()
     for event in range(events):
-        page.keyboard.press("ArrowRight" if (event // 10) % 2 == 0 else "ArrowLeft")
+        press_slider(page, slider, "ArrowRight" if (event // 10) % 2 == 0 else "ArrowLeft")
         page.wait_for_function("(n) => window.__latency.length > n", arg=event, timeout=30_000)
     return page.evaluate("window.__latency")
 
