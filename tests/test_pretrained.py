@@ -124,6 +124,108 @@ def test_vae_faces_synthetic_backs_lessons_04_and_05():
     assert full["n_test"] == 2_000 and full["mse"] < 0.6 * full["mse_mean_face"]
 
 
+VAE_LOG_KEYS = (
+    "total_loss",
+    "reconstruction_loss",
+    "kl_loss",
+    "val_total_loss",
+    "val_reconstruction_loss",
+    "val_kl_loss",
+)
+LOG_KEYS = {
+    "autoencoder_fashion": ("loss", "val_loss"),  # lesson 01's fit: compiled with a loss
+    "vae_fashion": VAE_LOG_KEYS,
+    "vae_faces_synthetic": VAE_LOG_KEYS,
+}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_model_ships_the_log_its_lesson_shows(name):
+    """The pretrained switch shows the real run's table and curves: every key the lesson reads, every epoch
+    of the lesson's settings, the seconds per epoch and the first batch's loss, all plausible."""
+    run = pretrained.history(name)
+    record = pretrained.info(name)
+    epochs = record["settings"].get("epochs", record["settings"].get("epochs_synthetic"))
+    assert set(run.history) == set(LOG_KEYS[name])
+    assert run.epoch == list(range(epochs)) and all(len(v) == epochs for v in run.history.values())
+    assert len(run.seconds) == epochs and min(run.seconds) > 0
+    assert all(np.isfinite(v).all() for v in run.history.values())
+    first_key = LOG_KEYS[name][0]
+    assert run.history[first_key][-1] < run.first_batch_loss  # training lowered the loss
+    assert run.n_train == record["settings"].get("n_train", 16_000)
+
+
+def test_the_vae_ships_its_best_epoch():
+    """Lesson 02 checks its checkpoint against the log: the KL (no sampling) of the shipped weights on the
+    10,000 test images equals the logged val_kl_loss of the epoch with the lowest val_total_loss."""
+    run = pretrained.history("vae_fashion")
+    best = int(np.argmin(run.history["val_total_loss"]))
+    assert pretrained.info("vae_fashion")["metrics"]["val_kl"] == pytest.approx(
+        run.history["val_kl_loss"][best], rel=1e-4
+    )
+
+
+def test_a_model_without_a_log_says_how_to_make_one(monkeypatch, tmp_path):
+    pretrained.save(
+        "vae_fashion", pretrained.build("vae_fashion"), {"how": "a test"}, folder=tmp_path, metrics={}
+    )
+    monkeypatch.setattr(pretrained, "FOLDER", tmp_path)
+    with pytest.raises(ValueError, match="records no training history.*pretrained train vae_fashion"):
+        pretrained.history("vae_fashion")
+
+
+def test_the_switch_loads_into_the_lessons_model_and_its_checkpoint_reloads_quietly(tmp_path):
+    """What lessons 02 and 04 do with PRETRAINED on: weights into the compiled model they built, then
+    ``save`` a checkpoint that ``load_model`` reads back without a warning (an unbuilt optimizer gives two)."""
+    import warnings
+
+    import keras
+
+    vae = pretrained.build("vae_fashion")
+    vae.compile(optimizer=keras.optimizers.Adam(learning_rate=0.0005))
+    assert pretrained.load_weights_into(vae, "vae_fashion") is vae
+    images = pretrained.fashion_test_split()[0][:64]
+    np.testing.assert_array_equal(vae(images), pretrained.load("vae_fashion")(images))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "Skipping variable loading for optimizer ..."
+        vae.save(tmp_path / "checkpoint.keras")
+        reloaded = keras.saving.load_model(tmp_path / "checkpoint.keras")
+    np.testing.assert_array_equal(reloaded(images), vae(images))
+
+
+def test_the_switch_refuses_a_changed_architecture():
+    from vae_course import models
+
+    wider = models.build_vae(data.IMAGE_SHAPE, 3, seed=config.SEED, reconstruction_loss="bce")
+    with pytest.raises(ValueError, match="not the one 'vae_fashion' was trained as.*turn PRETRAINED off"):
+        pretrained.load_weights_into(wider, "vae_fashion")
+
+
+@pytest.mark.parametrize("lesson", ["01_autoencoder.ipynb", "04_celeba_vae.ipynb"])
+def test_a_lesson_runs_top_to_bottom_with_its_switch_on(lesson, monkeypatch, tmp_path):
+    """The switch's own branch, in a fresh kernel (FAST mode, as CI runs lessons): every self-check after the
+    training cell holds on the shipped model and its log, and no cell writes to stderr. (Lesson 02 runs so in
+    the browser tests; lesson 05 uses the shipped face model in every FAST run.)"""
+    from vae_course import handouts
+
+    monkeypatch.setenv(config.FAST_ENV_VAR, "1")
+    monkeypatch.setenv(config.PRETRAINED_ENV_VAR, "1")
+    monkeypatch.setenv(config.ARTIFACTS_ENV_VAR, str(tmp_path / "artifacts"))
+    run = handouts.run_lesson(
+        ROOT / "notebooks" / "en" / lesson, tmp_path / "out", timeout=600, say=lambda _: None
+    )
+    assert run.status == "ok", run.message
+    outputs = [o for c in json.loads(run.notebook.read_text())["cells"] for o in c.get("outputs", [])]
+    streams = {"stdout": "", "stderr": ""}
+    for output in outputs:
+        if output.get("name") in streams:
+            text = output["text"]
+            streams[output["name"]] += text if isinstance(text, str) else "".join(text)
+    assert streams["stderr"] == "", streams["stderr"]
+    printed = streams["stdout"]
+    assert "PRETRAINED=True" in printed or "PRETRAINED: True" in printed
+
+
 def test_a_missing_model_says_how_to_make_it(monkeypatch, tmp_path):
     monkeypatch.setattr(pretrained, "FOLDER", tmp_path)
     assert not pretrained.available("vae_fashion")
@@ -182,9 +284,14 @@ def test_train_runs_the_lessons_recipe_and_writes_a_model_that_loads(monkeypatch
     weights = pretrained.train("vae_fashion", folder=tmp_path)
     assert weights == tmp_path / "vae_fashion.weights.h5" and not list(tmp_path.glob("*.keras"))
     record = json.loads((tmp_path / "vae_fashion.json").read_text())
-    assert record["settings"]["n_train"] == 300 and len(record["training"]["val_total_by_epoch"]) == 1
-    assert record["training"]["seconds"] > 0
+    assert record["settings"]["n_train"] == 300 and record["training"]["seconds"] > 0
+    assert record["training"]["how"] == "python -m vae_course.pretrained train vae_fashion"
     monkeypatch.setattr(pretrained, "FOLDER", tmp_path)
+    run = pretrained.history("vae_fashion")  # the whole log of fit, as lesson 02's cells read it
+    assert set(run.history) == set(VAE_LOG_KEYS) and run.epoch == [0]
+    assert run.n_train == 300 and len(run.seconds) == 1 and run.seconds[0] > 0
+    # the untrained model's first batch, against the mean over the epoch's three batches
+    assert run.first_batch_loss > run.history["total_loss"][0]
     measured = pretrained.metrics_for("vae_fashion", pretrained.load("vae_fashion"))
     assert measured["val_total"] == pytest.approx(record["metrics"]["val_total"], rel=1e-3)
     assert measured["val_total"] > 135  # one epoch on 300 images is far from the lesson's model

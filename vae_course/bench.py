@@ -28,12 +28,19 @@ import numpy as np
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Keras callback recording the wall time of each epoch in ``seconds``."""
+    """Keras callback recording the wall time of each epoch in ``seconds`` (validation included), and the
+    loss of the very first training batch in ``first_batch_loss`` (the untrained model, in training mode:
+    ``logs["total_loss"]`` of a VAE, ``logs["loss"]`` of a plain model)."""
 
     def __init__(self):
         super().__init__()
         self.seconds: list[float] = []
+        self.first_batch_loss: float | None = None
         self._start = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.first_batch_loss is None and logs:
+            self.first_batch_loss = float(logs.get("total_loss", logs.get("loss")))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()

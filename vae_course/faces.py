@@ -354,7 +354,7 @@ def load_test_codes(path: str | os.PathLike | None = None) -> TestCodes:
     """
     path = config.artifact_path(CODES_FILENAME) if path is None else Path(path).expanduser()
     if not path.is_file():
-        raise FileNotFoundError(_missing_artifact_message(path, "Lesson 04's test-set codes"))
+        raise FileNotFoundError(_missing_artifact_message(path, "Lesson 04's file of test-set codes"))
     with np.load(path, allow_pickle=False) as stored:
         found = set(stored.files)
         required = set(CODES_KEYS) - {"source"}
@@ -433,12 +433,16 @@ def load_or_encode_test_codes(
     lesson 04 again). When the file is missing or lacks some of ``test``'s faces, the codes are encoded now
     (``encode_z_mean``), saved to ``path`` (default ``config.artifact_path(CODES_FILENAME)``) and returned.
     """
+    lessons_file = path is None
     path = config.artifact_path(CODES_FILENAME) if path is None else Path(path).expanduser()
     try:
         stored = load_test_codes(path)
         codes = stored.aligned_to(test.filenames)
     except FileNotFoundError as error:
-        print(f"{error}\nEncoding the {len(test):,} test faces now.")
+        # lesson 04's file: say how to get it; a file of the caller's own (lesson 05's for the shipped model) is
+        # simply made now
+        told = f"{error}\n" if lessons_file else ""
+        print(f"{told}Encoding the {len(test):,} test faces now (saved to {path}).")
         codes = None
     except ValueError as error:
         print(
@@ -483,6 +487,7 @@ def train_face_vae(
     checkpoint: str | os.PathLike | None = None,
     seed: int | None = config.SEED,
     verbose="auto",
+    callbacks=(),
 ):
     """Train lesson 04's face VAE on ``train``, validated on ``valid``: returns ``(vae, history)``.
 
@@ -490,7 +495,8 @@ def train_face_vae(
     ``settings.learning_rate`` and batches of ``settings.batch_size`` (``FaceDataset.as_keras_dataset``,
     shuffled by ``seed`` every epoch). ``checkpoint`` (default ``config.artifact_path(MODEL_FILENAME)``) keeps
     the model with the lowest ``val_total_loss`` (``ModelCheckpoint``, ``mode="min"``); the returned model is
-    that best one, read back from the file. ``history`` is the ``keras.callbacks.History`` of ``fit``.
+    that best one, read back from the file. ``history`` is the ``keras.callbacks.History`` of ``fit``;
+    ``callbacks`` are passed to ``fit`` after the checkpoint.
     """
     import keras
 
@@ -523,7 +529,7 @@ def train_face_vae(
         train.as_keras_dataset(settings.batch_size, shuffle=True, seed=seed),
         validation_data=valid.as_keras_dataset(settings.batch_size, shuffle=False),
         epochs=int(epochs),
-        callbacks=[save_best],
+        callbacks=[save_best, *callbacks],
         verbose=verbose,
     )
     return keras.saving.load_model(checkpoint), history

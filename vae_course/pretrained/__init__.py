@@ -18,6 +18,8 @@ Use::
     from vae_course import pretrained
     vae = pretrained.load("vae_fashion")         # the built model with the shipped weights
     pretrained.info("vae_fashion")["metrics"]    # what it reached on the test split
+    pretrained.history("vae_fashion").history    # the per-epoch log of the run that made it
+    pretrained.load_weights_into(vae, "vae_fashion")  # into a model a lesson built (its PRETRAINED switch)
 
 A lesson switches to them with its ``PRETRAINED`` parameter, or for a whole session with
 ``VAE_COURSE_PRETRAINED=1`` (``config.pretrained_mode``). ``vae_faces_synthetic`` was trained on synthetic
@@ -180,6 +182,71 @@ def load(name: str):
     if not available(name):
         raise FileNotFoundError(_missing(name))
     return _load_from(name, weights_path(name))
+
+
+@dataclass(frozen=True)
+class RecordedHistory:
+    """The training log recorded when a shipped model was trained, in the shape a lesson's cells read.
+
+    ``history`` is ``fit``'s per-epoch log (``{"loss": [...], "val_loss": [...]}``, or a VAE's ``total_loss``,
+    ``reconstruction_loss``, ``kl_loss`` and their ``val_`` twins), as in a ``keras.callbacks.History``, so
+    ``plots.loss_curves`` and a lesson's table take either; ``epoch`` counts from 0 like Keras's. Also:
+    ``seconds`` per epoch on the machine that trained it, ``first_batch_loss`` (the untrained model's loss on
+    its first training batch) and ``n_train``, the number of training images.
+    """
+
+    name: str
+    history: dict
+    seconds: list
+    first_batch_loss: float
+    n_train: int
+
+    @property
+    def epoch(self) -> list[int]:
+        return list(range(len(next(iter(self.history.values())))))
+
+
+def history(name: str) -> RecordedHistory:
+    """The training log of the shipped ``name`` (see ``RecordedHistory``): a lesson's switch to the pretrained
+    model shows the curves and the table of the run that made it, not a blank."""
+    training = info(name)["training"]
+    if "history" not in training:
+        raise ValueError(
+            f"The JSON of {name!r} records no training history (it was shipped by an older version). "
+            f"Make it again: python -m vae_course.pretrained train {name}"
+        )
+    return RecordedHistory(
+        name=name,
+        history={key: list(values) for key, values in training["history"].items()},
+        seconds=list(training["seconds_per_epoch"]),
+        first_batch_loss=float(training["first_batch_loss"]),
+        n_train=int(training["n_train"]),
+    )
+
+
+def load_weights_into(model, name: str):
+    """Put the shipped weights of ``name`` into ``model``, a model built the way its lesson builds it; returns it.
+
+    This is what a lesson's ``PRETRAINED`` switch does in place of ``fit``: the lesson keeps its own objects
+    (``model``, its encoder and decoder), now holding the trained weights. If ``model`` is compiled, its
+    optimizer is built (zero moments, as before a first step), so that ``model.save`` writes a checkpoint
+    that ``keras.saving.load_model`` reads back without warnings. A model of another shape (a changed
+    architecture) raises a ``ValueError`` that says so.
+    """
+    shipped = load(name)
+    mine, theirs = model.get_weights(), shipped.get_weights()
+    shapes = [tuple(w.shape) for w in mine]
+    if shapes != [tuple(w.shape) for w in theirs]:
+        raise ValueError(
+            f"This model is not the one {name!r} was trained as: it has {len(mine)} weight arrays, the shipped "
+            f"model {len(theirs)} (or their shapes differ). The pretrained switch needs the lesson's own "
+            "architecture: undo the change, or turn PRETRAINED off and train your model."
+        )
+    model.set_weights(theirs)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    return model
 
 
 def _versions() -> dict:
@@ -403,28 +470,46 @@ def _seeded_fashion_data(name: str) -> tuple[dict, np.ndarray, np.ndarray]:
     return settings, x_train, fashion_test_split()[0]
 
 
+def _training_record(history, timer, n_train: int) -> dict:
+    """The JSON's ``training`` part: ``fit``'s whole per-epoch log, the seconds per epoch (validation
+    included), the first training batch's loss and the number of training images (see ``history``)."""
+    return {
+        "history": {key: [round(float(v), 5) for v in values] for key, values in history.history.items()},
+        "seconds_per_epoch": [round(s, 1) for s in timer.seconds],
+        "first_batch_loss": round(timer.first_batch_loss, 4),
+        "n_train": int(n_train),
+    }
+
+
 def _train_autoencoder(folder: Path) -> tuple[object, dict]:
+    from vae_course.bench import EpochTimer
+
     settings, x_train, x_test = _seeded_fashion_data("autoencoder_fashion")
     model = build("autoencoder_fashion")
     model.compile(optimizer=settings["optimizer"], loss="binary_crossentropy")
+    timer = EpochTimer()
     history = model.fit(
         x_train,
         x_train,
         epochs=settings["epochs"],
         batch_size=settings["batch_size"],
         validation_data=(x_test, x_test),
+        callbacks=[timer],
         verbose=2,
     )
-    return model, {"val_loss_by_epoch": [round(v, 5) for v in history.history["val_loss"]]}
+    return model, _training_record(history, timer, len(x_train))
 
 
 def _train_vae_fashion(folder: Path) -> tuple[object, dict]:
     import keras
 
+    from vae_course.bench import EpochTimer
+
     settings, x_train, x_test = _seeded_fashion_data("vae_fashion")
     vae = build("vae_fashion")
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate=settings["learning_rate"]))
     checkpoint = folder / "vae_fashion_best.keras"
+    timer = EpochTimer()
     history = vae.fit(
         x_train,
         epochs=settings["epochs"],
@@ -433,17 +518,19 @@ def _train_vae_fashion(folder: Path) -> tuple[object, dict]:
         callbacks=[
             keras.callbacks.ModelCheckpoint(
                 checkpoint, monitor="val_total_loss", mode="min", save_best_only=True
-            )
+            ),
+            timer,
         ],
         verbose=2,
     )
     vae.load_weights(checkpoint)
     checkpoint.unlink()
-    return vae, {"val_total_by_epoch": [round(v, 3) for v in history.history["val_total_loss"]]}
+    return vae, _training_record(history, timer, len(x_train))
 
 
 def _train_faces(folder: Path) -> tuple[object, dict]:
     from vae_course import faces
+    from vae_course.bench import EpochTimer
 
     config.seed_everything()
     settings = _face_settings()
@@ -455,13 +542,20 @@ def _train_faces(folder: Path) -> tuple[object, dict]:
         )
     train = data.load("train", data.n_train)
     valid = data.load("valid", settings.n_valid)
+    timer = EpochTimer()
     vae, history = faces.train_face_vae(
-        train, valid, data.epochs, settings, checkpoint=folder / "vae_faces_best.keras", verbose=2
+        train,
+        valid,
+        data.epochs,
+        settings,
+        checkpoint=folder / "vae_faces_best.keras",
+        verbose=2,
+        callbacks=[timer],
     )
     (folder / "vae_faces_best.keras").unlink()
     full = face_metrics(vae, data.data_dir)
     return vae, {
-        "val_total_by_epoch": [round(v, 3) for v in history.history["val_total_loss"]],
+        **_training_record(history, timer, len(train)),
         "full_test_split": {key: round(value, 5) for key, value in full.items()},
     }
 
@@ -480,5 +574,6 @@ def train(name: str, folder: Path | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     model, training = _TRAINERS[name](folder)
+    training = {"how": f"python -m vae_course.pretrained train {name}", **training}
     training["seconds"] = round(time.perf_counter() - started, 1)
     return save(name, model, training, folder)
