@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -78,7 +79,11 @@ class Lab:
     process: subprocess.Popen
 
     def link(self, path: str) -> str:
-        return f"{self.url}/lab/tree/{path}?token={self.token}"
+        """The lab's address for ``path``, in a fresh workspace of its own (``?reset``): the page shows this
+        notebook alone. (The default workspace, kept in the user's settings folder across servers, reopens
+        every notebook opened before, and the cells of those would count as this notebook's.)"""
+        workspace = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}"
 
 
 def free_port() -> int:
@@ -172,7 +177,7 @@ def write_notebook(path: Path, sources: list[str]) -> Path:
 
 
 def open_notebook(page, lab: Lab, path: str, timeout: float = 120.0) -> None:
-    """Open ``path`` in the lab and wait until its kernel is idle."""
+    """Open ``path`` in the lab, alone in its page (see ``Lab.link``), and wait until its kernel is idle."""
     page.goto(lab.link(path))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
     wait_for_idle(page, timeout)
