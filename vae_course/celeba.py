@@ -911,7 +911,10 @@ def _images_fingerprint(layout: CelebALayout, filenames) -> str:
 
 
 class _Progress:
-    """A text progress bar on stderr (tqdm's when tqdm is installed), updated at most 4 times a second."""
+    """A text progress bar on stdout (tqdm's when tqdm is installed), updated at most 4 times a second.
+
+    Not on stderr: JupyterLab shows stderr as a pink error block, which looks broken on a projector.
+    """
 
     def __init__(self, total: int, label: str, enabled: bool):
         self.total, self.label, self.enabled = total, label, enabled
@@ -941,11 +944,11 @@ class _Progress:
         width = 30
         filled = int(width * done / max(self.total, 1))
         eta_text = f"{int(eta // 60)}:{int(eta % 60):02d}" if math.isfinite(eta) else "?"
-        sys.stderr.write(
+        sys.stdout.write(
             f"\r{self.label}: [{'#' * filled}{'.' * (width - filled)}] {done:,}/{self.total:,} "
             f"{rate:,.0f} images/s, {elapsed:.0f} s, {eta_text} left "
         )
-        sys.stderr.flush()
+        sys.stdout.flush()
 
     def close(self, done: int) -> None:
         if not self.enabled:
@@ -954,8 +957,8 @@ class _Progress:
             self.bar.close()
             return
         self.update(done, force=True)
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+        sys.stdout.write("\n")
+        sys.stdout.flush()
 
 
 _IMAGE_ERRORS = (
@@ -1418,7 +1421,7 @@ def load_celeba(
     - ``crop``: True for the face-centred crop (``crop_box``), False to squash the whole image (the book);
     - ``cache_dir``: where the decoded cache lives (default ``default_cache_dir()``);
     - ``workers``: decoding threads for the first preparation (default: the number of cores, at most 8);
-    - ``progress``: show a progress bar on stderr while preparing.
+    - ``progress``: show a progress bar on stdout while preparing.
 
     The first call decodes the images into the cache; later calls memory-map it (see the module docstring).
     """
