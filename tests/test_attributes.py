@@ -89,6 +89,56 @@ def test_projection_auc_matches_the_closed_form_for_shifted_gaussians(separation
     assert attributes.normal_auc(separation) == pytest.approx(closed_form, rel=1e-12)
 
 
+def _correlated_groups(n, seed):
+    """Two Gaussian groups with a shared covariance whose largest spread leans into the mean difference."""
+    rng = np.random.default_rng(seed)
+    mean_difference = np.array([1.0, 1.0, 0.0, 0.0])
+    mixing = np.diag([0.3, 3.0, 1.0, 1.0])  # dimension 1 carries a nuisance factor ten times wider
+    mixing[1, 0] = 0.5  # and it leaks into dimension 0
+    covariance = mixing @ mixing.T
+    has_attribute = rng.random(n) < 0.5
+    z = rng.standard_normal((n, 4)) @ mixing.T + has_attribute[:, np.newaxis] * mean_difference
+    return z, has_attribute, mean_difference, covariance
+
+
+def test_discriminant_reaches_the_closed_form_ceiling_where_the_mean_difference_does_not():
+    """For Gaussian groups with a shared covariance C, a direction w separates with AUC
+    Phi(w.d / sqrt(2 w'Cw)); Fisher's w = C^-1 d reaches the highest, Phi(sqrt(d'C^-1 d / 2))."""
+    z, has_attribute, difference, covariance = _correlated_groups(20_000, seed=1)
+    z_test, test_labels, _, _ = _correlated_groups(20_000, seed=2)
+    w = attributes.discriminant_vector(z, has_attribute, shrinkage=0.0)
+    v = attributes.attribute_vector(z, has_attribute)
+
+    def closed_form(direction):
+        return stats.norm.cdf(direction @ difference / math.sqrt(2 * direction @ covariance @ direction))
+
+    ceiling = stats.norm.cdf(math.sqrt(difference @ np.linalg.solve(covariance, difference) / 2))
+    assert _cosine(w, np.linalg.solve(covariance, difference)) > 0.999
+    assert attributes.projection_auc(w, z_test, test_labels) == pytest.approx(ceiling, abs=0.01)
+    assert attributes.projection_auc(v, z_test, test_labels) == pytest.approx(closed_form(v), abs=0.01)
+    assert ceiling - closed_form(v) > 0.1  # the mean difference falls well short of the ceiling here
+
+
+def test_discriminant_is_the_attribute_vector_when_the_spread_is_even_and_shrinks_towards_it():
+    z, has_attribute, _ = _planted(n=20_000, latent_dim=8, seed=3)
+    v = attributes.attribute_vector(z, has_attribute)
+    assert _cosine(attributes.discriminant_vector(z, has_attribute, shrinkage=0.0), v) > 0.99
+    skewed, labels, _, _ = _correlated_groups(5_000, seed=4)
+    v = attributes.attribute_vector(skewed, labels)
+    cosines = [_cosine(attributes.discriminant_vector(skewed, labels, s), v) for s in (0.0, 1.0, 1e6)]
+    assert cosines[0] < cosines[1] < cosines[2] and cosines[2] > 0.9999
+
+
+def test_discriminant_errors():
+    z, has_attribute, _ = _planted(n=100, latent_dim=4)
+    with pytest.raises(ValueError, match="shrinkage must be a finite number >= 0"):
+        attributes.discriminant_vector(z, has_attribute, shrinkage=-1.0)
+    with pytest.raises(ValueError, match="do not vary within the groups"):
+        attributes.discriminant_vector(np.ones((10, 3)), np.arange(10) < 5)
+    with pytest.raises(ValueError, match=r"no positive \(True\) example"):
+        attributes.discriminant_vector(z, np.zeros(100, dtype=bool))
+
+
 def test_projection_auc_equals_scipy_mann_whitney_with_ties():
     rng = np.random.default_rng(3)
     z = np.round(rng.standard_normal((700, 2)), 1)  # rounding makes many ties
