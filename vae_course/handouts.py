@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import re
 import sys
 import time
 import warnings
@@ -27,6 +28,8 @@ from pathlib import Path
 from vae_course import config
 
 ROOT = Path(__file__).resolve().parents[1]
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+"""Terminal colour codes, as IPython puts them into a traceback."""
 LONG_CELL_SECONDS = 10.0
 """Cells that run longer than this get a progress line of their own."""
 
@@ -104,7 +107,8 @@ def run_lesson(path: Path, out_dir: Path, timeout: int = 3600, say=print) -> Les
             None,
         )
         where = _cell_label(code_index.get(id(failed), -1), failed) if failed is not None else "a cell"
-        first_line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        text = ANSI_ESCAPE.sub("", str(error)).strip()  # the traceback's colour codes
+        first_line = text.splitlines()[-1] if text else type(error).__name__
         status, message = "failed", f"{lang}/{path.name} stopped at {where}: {first_line}"
     except Exception as error:  # noqa: BLE001 (a dead kernel, a timeout: the lesson fails, the series goes on)
         status, message = "failed", f"{lang}/{path.name} could not run: {type(error).__name__}: {error}"
