@@ -116,16 +116,16 @@ def test_lesson_02_runs_in_the_lab_on_the_pretrained_model(lesson02):
     assert (fast, switched, epochs) == ("True", "True", "5") and float(best) <= 135.0, answer
 
 
+def press_and_check(page, slider: int, image: int, times: int, value: str, check: str) -> None:
+    """Press ArrowRight ``times`` on slider ``slider``: picture ``image`` must change and the kernel agree."""
+    before = browser.image_sources(page)[image]
+    browser.press_slider(page, slider, "ArrowRight", times=times)
+    assert wait_for_new_image(page, image, before) != before
+    kernel_agrees(page, page.locator(".widget-hslider").nth(slider), value, check)
+
+
 def test_lesson_02_slider_moved_by_keyboard_redraws_and_the_kernel_agrees(lesson02):
-    before = browser.image_sources(lesson02)[0]
-    browser.press_slider(lesson02, 0, "ArrowRight", times=6)
-    assert wait_for_new_image(lesson02, 0, before) != before
-    kernel_agrees(
-        lesson02,
-        lesson02.locator(".widget-hslider").first,
-        "explorer.sliders[0].value",
-        LESSON_02_EXPLORER_CHECK,
-    )
+    press_and_check(lesson02, 0, 0, 6, "explorer.sliders[0].value", LESSON_02_EXPLORER_CHECK)
 
 
 def test_lesson_02_slider_moved_by_mouse_redraws_and_the_kernel_agrees(lesson02):
@@ -164,12 +164,11 @@ def test_an_attribute_slider_moved_by_mouse_redraws_and_the_kernel_agrees(page):
 
 
 def test_the_morph_slider_redraws_and_the_kernel_agrees(page):
-    before = browser.image_sources(page)[2]
-    browser.press_slider(page, 4, "ArrowRight", times=5)
-    assert wait_for_new_image(page, 2, before) != before
-    kernel_agrees(
+    press_and_check(
         page,
-        page.locator(".widget-hslider").nth(4),
+        4,
+        2,
+        5,
         "morph.slider.value",
         "np.allclose(morph.code, (attributes.lerp if morph.mode == 'lerp' else attributes.slerp)"
         "(codes[0], codes[1], morph.slider.value), atol=1e-5)",

@@ -429,27 +429,31 @@ def load_or_encode_test_codes(
 
     The stored codes (``load_test_codes(path)``) are joined to ``test`` by file name, and checked: their
     attributes must equal ``test``'s, and ``encoder`` must give the same ``z_mean`` (within ``tolerance``) for
-    the first ``n_check`` faces, so the codes belong to this model and this data (else ``ValueError``: run
-    lesson 04 again). When the file is missing or lacks some of ``test``'s faces, the codes are encoded now
+    the first ``n_check`` faces, so the codes belong to this model and this data. If they do not: lesson 04's
+    file (``path`` None) raises ``ValueError`` (run lesson 04 again); a file of the caller's own (for example
+    lesson 05's codes of a shipped model that has since been replaced) is encoded again. When the file is missing or lacks some of ``test``'s faces, the codes are encoded now
     (``encode_z_mean``), saved to ``path`` (default ``config.artifact_path(CODES_FILENAME)``) and returned.
     """
     lessons_file = path is None
     path = config.artifact_path(CODES_FILENAME) if path is None else Path(path).expanduser()
+    codes = None
     try:
-        stored = load_test_codes(path)
-        codes = stored.aligned_to(test.filenames)
+        codes = load_test_codes(path).aligned_to(test.filenames)
     except FileNotFoundError as error:
         # lesson 04's file: say how to get it; a file of the caller's own (lesson 05's for the shipped model) is
         # simply made now
         told = f"{error}\n" if lessons_file else ""
         print(f"{told}Encoding the {len(test):,} test faces now (saved to {path}).")
-        codes = None
     except ValueError as error:
         print(
             f"The codes in {path} do not cover this test split ({error}).\nEncoding the {len(test):,} test faces now."
         )
-        codes = None
-    if codes is None:
+    stale = None if codes is None else _stale_codes(codes, encoder, test, path, n_check, tolerance)
+    if stale and lessons_file:
+        raise ValueError(f"{stale} Run lesson 04 again, which writes both the model and the codes.")
+    if stale:  # the caller's own cache, for example of a shipped model that has been replaced: make it again
+        print(f"{stale} Encoding the {len(test):,} test faces again (saved to {path}).")
+    if codes is None or stale:
         z_mean = encode_z_mean(encoder, test)
         save_test_codes(path, z_mean, test.filenames, test.attributes, test.attribute_names, test.source)
         return TestCodes(
@@ -459,24 +463,28 @@ def load_or_encode_test_codes(
             tuple(test.attribute_names),
             test.source,
         )
+    return codes
+
+
+def _stale_codes(codes: TestCodes, encoder, test, path: Path, n_check: int, tolerance: float) -> str | None:
+    """Why stored ``codes`` do not belong to ``test`` and ``encoder`` (None when they do)."""
     if codes.attribute_names != tuple(test.attribute_names) or not np.array_equal(
         codes.attributes, test.attributes
     ):
-        raise ValueError(
+        return (
             f"The codes in {path} were stored with other attributes than {test.source} has for the same file "
-            "names: they were made from another data set. Run lesson 04 again on this data."
+            "names: they were made from another data set."
         )
     n_check = min(int(n_check), len(test))
     if n_check > 0:
         fresh = encode_z_mean(encoder, np.asarray(test.images[:n_check]))
         gap = float(np.max(np.abs(fresh - codes.z_mean[:n_check])))
         if gap > tolerance:
-            raise ValueError(
+            return (
                 f"The codes in {path} differ from what this model encodes for the same faces (by up to {gap:.3g} "
-                f"in latent units, more than {tolerance:g}): the model and the codes come from different runs. "
-                "Run lesson 04 again, which writes both."
+                f"in latent units, more than {tolerance:g}): the model and the codes come from different runs."
             )
-    return codes
+    return None
 
 
 def train_face_vae(

@@ -195,7 +195,6 @@ class RecordedHistory:
     its first training batch) and ``n_train``, the number of training images.
     """
 
-    name: str
     history: dict
     seconds: list
     first_batch_loss: float
@@ -216,7 +215,6 @@ def history(name: str) -> RecordedHistory:
             f"Make it again: python -m vae_course.pretrained train {name}"
         )
     return RecordedHistory(
-        name=name,
         history={key: list(values) for key, values in training["history"].items()},
         seconds=list(training["seconds_per_epoch"]),
         first_batch_loss=float(training["first_batch_loss"]),
